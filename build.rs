@@ -1,0 +1,27 @@
+//! Compiles the Factify protobuf contract into Rust with prost and tonic.
+//!
+//! `protox` parses the `.proto` files in pure Rust, so building this crate
+//! needs no `protoc` on the machine.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+
+    let files = [
+        "proto/factify/api/v1beta/common.proto",
+        "proto/factify/api/v1beta/errors.proto",
+        "proto/factify/api/v1beta/organization_invite.proto",
+        "proto/factify/api/v1beta/organization_invite_service.proto",
+        "proto/google/rpc/status.proto",
+        "proto/google/rpc/error_details.proto",
+    ];
+    let descriptors = protox::compile(files, ["proto"])?;
+
+    tonic_prost_build::configure()
+        .build_server(true)
+        .server_mod_attribute(
+            "factify.api.v1beta",
+            r#"#[cfg(feature = "test-server")]"#,
+        )
+        .compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! The protobuf types and tonic stubs generated from `proto/` at build time.
+//!
+//! Most users need none of this: the [`Client`](crate::Client) speaks in the
+//! domain types of [`crate::types`]. It is here for advanced use, such as
+//! calling the raw tonic client or implementing the service yourself.
+
+/// The Factify API, package `factify.api.v1beta`.
+pub mod factify {
+    /// The Factify API, package `factify.api.v1beta`.
+    pub mod api {
+        /// The Factify API, package `factify.api.v1beta`.
+        pub mod v1beta {
+            #![allow(missing_docs, clippy::all, unreachable_pub)]
+            tonic::include_proto!("factify.api.v1beta");
+        }
+    }
+}
+
+/// Google's error model, package `google.rpc`.
+pub mod google {
+    /// Google's error model, package `google.rpc`.
+    pub mod rpc {
+        #![allow(missing_docs, clippy::all, unreachable_pub)]
+        tonic::include_proto!("google.rpc");
+    }
+}
+
+pub use factify::api::v1beta::*;
