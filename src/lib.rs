@@ -1,2 +1,3 @@
 //! tmp
+pub mod ids;
 pub mod proto;
