@@ -1,3 +1,4 @@
 //! tmp
 pub mod ids;
+pub mod limits;
 pub mod proto;
