@@ -18,10 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     tonic_prost_build::configure()
         .build_server(true)
-        .server_mod_attribute(
-            "factify.api.v1beta",
-            r#"#[cfg(feature = "test-server")]"#,
-        )
+        .server_mod_attribute("factify.api.v1beta", r#"#[cfg(feature = "test-server")]"#)
         .compile_fds(descriptors)?;
     Ok(())
 }

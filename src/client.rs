@@ -1,0 +1,594 @@
+//! The [`Client`], its [`ClientBuilder`], and one request builder per
+//! method: [`CreateInvite`], [`InviteAction`] (resend and revoke),
+//! [`AcceptInvite`]; listing is in [`crate::pagination`].
+//!
+//! Request builders collect typed, optional arguments with `#[must_use]`
+//! setters and check everything in `send()` (or `.await`), before anything
+//! reaches the network: a bad ID, email or size is an
+//! [`Error::InvalidRequest`] naming the field.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::transport::{Channel, Endpoint};
+
+use crate::auth::ApiKey;
+use crate::error::{Error, Result};
+use crate::ids::{IdError, IntoId, InviteId, OrganizationId};
+use crate::limits;
+use crate::pagination::ListInvites;
+use crate::proto;
+use crate::transport::{self, CallOptions, Rpc, Transport};
+use crate::types::{self, Invite, Organization};
+
+/// Factify's production endpoint.
+pub const DEFAULT_ENDPOINT: &str = "https://api.factify.com";
+/// The per-call timeout when the builder sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long connecting may take when the builder sets no limit.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A boxed future of this crate's request builders.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// Builds a [`Client`]: endpoint, API key, timeouts and user agent.
+///
+/// ```no_run
+/// # async fn run() -> factify_invites::Result<()> {
+/// use std::time::Duration;
+///
+/// let client = factify_invites::Client::builder()
+///     .api_key(std::env::var("FACTIFY_API_KEY").unwrap_or_default())
+///     .timeout(Duration::from_secs(10))
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    endpoint: String,
+    api_key: Option<Result<ApiKey, String>>,
+    timeout: Option<Duration>,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            endpoint: DEFAULT_ENDPOINT.to_owned(),
+            api_key: None,
+            timeout: Some(DEFAULT_TIMEOUT),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: concat!("factify-invites/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The server's URL; `https://api.factify.com` by default. `http://`
+    /// URLs speak plaintext HTTP/2, for local servers.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = url.into();
+        self
+    }
+
+    /// The API key, sent as `authorization: Bearer <key>` on every call.
+    /// A malformed key is reported by `connect()`, without quoting it.
+    pub fn api_key(mut self, key: impl AsRef<str>) -> Self {
+        self.api_key = Some(ApiKey::new(key).map_err(|err| err.to_string()));
+        self
+    }
+
+    /// The default limit on each call, sent as its gRPC deadline; 30 s by
+    /// default. Calls can override it.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Removes the default per-call limit: calls wait as long as the server
+    /// takes, unless a call sets its own.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// How long establishing the connection may take; 10 s by default.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `user-agent` sent with each call; `factify-invites/<version>` by
+    /// default. Not applied by [`ClientBuilder::build_with_channel`], whose
+    /// channel is configured by its owner.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Takes the endpoint from `FACTIFY_ENDPOINT` and the key from
+    /// `FACTIFY_API_KEY`, where set.
+    pub fn from_env(mut self) -> Self {
+        if let Ok(endpoint) = std::env::var("FACTIFY_ENDPOINT") {
+            self = self.endpoint(endpoint);
+        }
+        if let Ok(key) = std::env::var("FACTIFY_API_KEY") {
+            self = self.api_key(key);
+        }
+        self
+    }
+
+    fn endpoint_config(&self) -> Result<Endpoint> {
+        let invalid = |message: String| Error::invalid_request("endpoint", message);
+        let mut endpoint = Endpoint::from_shared(self.endpoint.clone())
+            .map_err(|err| invalid(format!("{:?} is not a valid URL: {err}", self.endpoint)))?
+            .connect_timeout(self.connect_timeout)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(20))
+            .user_agent(self.user_agent.clone())
+            .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?;
+        match endpoint.uri().scheme_str() {
+            Some("http") => {}
+            Some("https") => {
+                #[cfg(feature = "tls")]
+                {
+                    let tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
+                    endpoint = endpoint
+                        .tls_config(tls)
+                        .map_err(|err| invalid(format!("TLS setup failed: {err}")))?;
+                }
+                #[cfg(not(feature = "tls"))]
+                return Err(invalid(
+                    "https:// endpoints need the crate's `tls` feature".to_owned(),
+                ));
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "{:?} must start with http:// or https://",
+                    self.endpoint
+                )))
+            }
+        }
+        Ok(endpoint)
+    }
+
+    fn finish(self, channel: Channel) -> Result<Client> {
+        let api_key = match self.api_key {
+            None => None,
+            Some(Ok(key)) => Some(key),
+            Some(Err(message)) => return Err(Error::invalid_request("api_key", message)),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                transport: Transport::grpc(channel),
+                api_key,
+                timeout: self.timeout,
+                endpoint: self.endpoint,
+            }),
+        })
+    }
+
+    /// Connects now, so that an unreachable server fails here rather than
+    /// on the first call.
+    pub async fn connect(self) -> Result<Client> {
+        let endpoint = self.endpoint_config()?;
+        let channel = endpoint.connect().await.map_err(|err| {
+            Error::Transport(crate::error::TransportError::new(
+                format!("could not connect to {}", self.endpoint),
+                err,
+            ))
+        })?;
+        self.finish(channel)
+    }
+
+    /// Builds the client without connecting: the connection is made by the
+    /// first call, and remade after failures. Must be called inside a Tokio
+    /// runtime.
+    pub fn connect_lazy(self) -> Result<Client> {
+        let channel = self.endpoint_config()?.connect_lazy();
+        self.finish(channel)
+    }
+
+    /// Builds the client over a tonic [`Channel`] you configured yourself
+    /// (your own TLS, proxies, interceptors' transport, or an in-memory
+    /// channel). The endpoint, connect timeout and user agent of this
+    /// builder are not used.
+    pub fn build_with_channel(self, channel: Channel) -> Result<Client> {
+        self.finish(channel)
+    }
+}
+
+/// The client of Factify's `OrganizationInviteService`.
+///
+/// # Pooling and cloning
+///
+/// A `Client` holds one HTTP/2 connection, which multiplexes every call.
+/// Cloning is cheap (a reference count) and every clone shares that
+/// connection: build one client per process and clone it into each task,
+/// rather than building one per request.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run() -> factify_invites::Result<()> {
+/// use futures::TryStreamExt;
+/// use factify_invites::{Client, InviteStatus};
+///
+/// let client = Client::builder().from_env().connect().await?;
+/// let org = "org_01h2xcejqtf2nbrexx3vqjhp41";
+///
+/// let invite = client
+///     .create_invite(org, "ada@example.com")
+///     .message("Welcome aboard!")
+///     .await?;
+///
+/// let pending: Vec<_> = client
+///     .list_invites(org)
+///     .status(InviteStatus::Pending)
+///     .into_stream()
+///     .try_collect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    api_key: Option<ApiKey>,
+    timeout: Option<Duration>,
+    endpoint: String,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("timeout", &self.inner.timeout)
+            .field("api_key", &self.inner.api_key)
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder with the defaults: production endpoint, 30 s timeout.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Invites `email` to the organization; see [`CreateInvite`].
+    pub fn create_invite(
+        &self,
+        organization_id: impl IntoId<OrganizationId>,
+        email: impl Into<String>,
+    ) -> CreateInvite {
+        CreateInvite {
+            client: self.clone(),
+            organization_id: organization_id.into_id(),
+            email: email.into(),
+            message: None,
+            idempotency_key: None,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Lists the organization's invitations, newest first; see
+    /// [`ListInvites`] for filters, streams and pages.
+    pub fn list_invites(&self, organization_id: impl IntoId<OrganizationId>) -> ListInvites {
+        ListInvites::new(self.clone(), organization_id.into_id())
+    }
+
+    /// Sends a pending or expired invitation again, with a new token and a
+    /// refreshed expiry.
+    pub fn resend_invite(
+        &self,
+        organization_id: impl IntoId<OrganizationId>,
+        invite_id: impl IntoId<InviteId>,
+    ) -> InviteAction {
+        InviteAction::new(
+            self.clone(),
+            Action::Resend,
+            organization_id.into_id(),
+            invite_id.into_id(),
+        )
+    }
+
+    /// Revokes a pending invitation; its token stops working.
+    pub fn revoke_invite(
+        &self,
+        organization_id: impl IntoId<OrganizationId>,
+        invite_id: impl IntoId<InviteId>,
+    ) -> InviteAction {
+        InviteAction::new(
+            self.clone(),
+            Action::Revoke,
+            organization_id.into_id(),
+            invite_id.into_id(),
+        )
+    }
+
+    /// Joins the organization as the key's account, with the token of an
+    /// invitation email; see [`AcceptInvite`].
+    pub fn accept_invite(
+        &self,
+        organization_id: impl IntoId<OrganizationId>,
+        token: impl Into<String>,
+    ) -> AcceptInvite {
+        AcceptInvite {
+            client: self.clone(),
+            organization_id: organization_id.into_id(),
+            token: token.into(),
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Sends one request with this client's key and defaults.
+    pub(crate) async fn unary<Req, Resp>(
+        &self,
+        rpc: Rpc,
+        request: Req,
+        options: &CallOptions,
+    ) -> Result<Resp>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        let timeout = options.timeout.or(self.inner.timeout);
+        self.inner
+            .transport
+            .unary(
+                rpc,
+                request,
+                self.inner.api_key.as_ref(),
+                timeout,
+                &options.metadata,
+            )
+            .await
+    }
+}
+
+/// Turns a parsed ID into the request's, or the field's error.
+pub(crate) fn checked_id<T>(id: Result<T, IdError>, field: &'static str) -> Result<T> {
+    id.map_err(|err| Error::invalid_request(field, err.to_string()))
+}
+
+/// Checks that `value` has at most `max` bytes.
+pub(crate) fn check_len(value: &str, max: usize, field: &'static str) -> Result<()> {
+    if value.len() > max {
+        return Err(Error::invalid_request(
+            field,
+            format!("must be at most {max} bytes, got {}", value.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `email` looks like an address.
+pub(crate) fn check_email(email: &str, field: &'static str) -> Result<()> {
+    if email.is_empty() {
+        return Err(Error::invalid_request(field, "must not be empty"));
+    }
+    if !limits::is_email(email) {
+        return Err(Error::invalid_request(field, "is not an email address"));
+    }
+    Ok(())
+}
+
+/// Adds `timeout` and `metadata` setters to a request builder with an
+/// `options: CallOptions` field, and makes it awaitable through `send()`.
+macro_rules! call_options {
+    ($builder:ident => $output:ty) => {
+        impl $builder {
+            /// Overrides the client's default timeout for this call only.
+            pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+                self.options.timeout = Some(timeout);
+                self
+            }
+
+            /// Adds a metadata entry (an HTTP header) to this call, such as a
+            /// tracing header. An invalid key or value is reported by `send()`.
+            pub fn metadata(mut self, key: &str, value: &str) -> Self {
+                self.options.add_metadata(key, value);
+                self
+            }
+        }
+
+        impl std::future::IntoFuture for $builder {
+            type Output = $crate::Result<$output>;
+            type IntoFuture = $crate::client::BoxFuture<$output>;
+
+            fn into_future(self) -> Self::IntoFuture {
+                Box::pin(self.send())
+            }
+        }
+    };
+}
+pub(crate) use call_options;
+
+/// A request to invite an email address; send it with `.send()` or `.await`.
+///
+/// If the address already has a pending invitation, the server resends that
+/// one (new token, refreshed expiry) and returns it: no duplicate is made.
+#[must_use = "a request does nothing until it is sent or awaited"]
+#[derive(Debug)]
+pub struct CreateInvite {
+    client: Client,
+    organization_id: Result<OrganizationId, IdError>,
+    email: String,
+    message: Option<String>,
+    idempotency_key: Option<String>,
+    options: CallOptions,
+}
+
+impl CreateInvite {
+    /// A personal note for the email, at most 2000 bytes.
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Makes the call safe to repeat: the server answers a repeat with the
+    /// same key within 24 hours with the original invitation and sends no
+    /// second email. At most 255 bytes.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    fn request(&mut self) -> Result<proto::CreateOrganizationInviteRequest> {
+        self.options.check()?;
+        let organization_id = checked_id(self.organization_id.clone(), "organization_id")?;
+        check_email(&self.email, "email")?;
+        if let Some(message) = &self.message {
+            check_len(message, limits::MAX_MESSAGE_BYTES, "message")?;
+        }
+        if let Some(key) = &self.idempotency_key {
+            if key.is_empty() {
+                return Err(Error::invalid_request(
+                    "idempotency_key",
+                    "must not be empty",
+                ));
+            }
+            check_len(key, limits::MAX_IDEMPOTENCY_KEY_BYTES, "idempotency_key")?;
+        }
+        Ok(proto::CreateOrganizationInviteRequest {
+            organization_id: organization_id.into_string(),
+            email: std::mem::take(&mut self.email),
+            message: self.message.take(),
+            idempotency_key: self.idempotency_key.take(),
+        })
+    }
+
+    /// Checks the arguments and sends the request.
+    pub async fn send(mut self) -> Result<Invite> {
+        let request = self.request()?;
+        let response: proto::CreateOrganizationInviteResponse = self
+            .client
+            .unary(transport::CREATE, request, &self.options)
+            .await?;
+        types::invite_from_wire(response.invite, "invite")
+    }
+}
+
+call_options!(CreateInvite => Invite);
+
+/// Which state change an [`InviteAction`] asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Resend,
+    Revoke,
+}
+
+/// A request to resend or revoke one invitation; send it with `.send()` or
+/// `.await`. Made by [`Client::resend_invite`] and [`Client::revoke_invite`].
+#[must_use = "a request does nothing until it is sent or awaited"]
+#[derive(Debug)]
+pub struct InviteAction {
+    client: Client,
+    action: Action,
+    organization_id: Result<OrganizationId, IdError>,
+    invite_id: Result<InviteId, IdError>,
+    options: CallOptions,
+}
+
+impl InviteAction {
+    fn new(
+        client: Client,
+        action: Action,
+        organization_id: Result<OrganizationId, IdError>,
+        invite_id: Result<InviteId, IdError>,
+    ) -> Self {
+        InviteAction {
+            client,
+            action,
+            organization_id,
+            invite_id,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Checks the arguments and sends the request.
+    pub async fn send(self) -> Result<Invite> {
+        self.options.check()?;
+        let organization_id = checked_id(self.organization_id, "organization_id")?.into_string();
+        let invite_id = checked_id(self.invite_id, "invite_id")?.into_string();
+        let invite = match self.action {
+            Action::Resend => {
+                let request = proto::ResendOrganizationInviteRequest {
+                    organization_id,
+                    invite_id,
+                };
+                let response: proto::ResendOrganizationInviteResponse = self
+                    .client
+                    .unary(transport::RESEND, request, &self.options)
+                    .await?;
+                response.invite
+            }
+            Action::Revoke => {
+                let request = proto::RevokeOrganizationInviteRequest {
+                    organization_id,
+                    invite_id,
+                };
+                let response: proto::RevokeOrganizationInviteResponse = self
+                    .client
+                    .unary(transport::REVOKE, request, &self.options)
+                    .await?;
+                response.invite
+            }
+        };
+        types::invite_from_wire(invite, "invite")
+    }
+}
+
+call_options!(InviteAction => Invite);
+
+/// A request to accept an invitation as the key's account; send it with
+/// `.send()` or `.await`. Answers the organization joined.
+#[must_use = "a request does nothing until it is sent or awaited"]
+pub struct AcceptInvite {
+    client: Client,
+    organization_id: Result<OrganizationId, IdError>,
+    token: String,
+    options: CallOptions,
+}
+
+impl fmt::Debug for AcceptInvite {
+    // The invitation token grants membership: keep it out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AcceptInvite")
+            .field("organization_id", &self.organization_id)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl AcceptInvite {
+    /// Checks the arguments and sends the request.
+    pub async fn send(self) -> Result<Organization> {
+        self.options.check()?;
+        let organization_id = checked_id(self.organization_id, "organization_id")?.into_string();
+        if self.token.is_empty() {
+            return Err(Error::invalid_request("token", "must not be empty"));
+        }
+        check_len(&self.token, limits::MAX_TOKEN_BYTES, "token")?;
+        let request = proto::AcceptOrganizationInviteRequest {
+            organization_id,
+            token: self.token,
+        };
+        let response: proto::AcceptOrganizationInviteResponse = self
+            .client
+            .unary(transport::ACCEPT, request, &self.options)
+            .await?;
+        types::organization_from_wire(response.organization, "organization")
+    }
+}
+
+call_options!(AcceptInvite => Organization);

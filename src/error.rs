@@ -1,0 +1,856 @@
+//! The crate's one error type, [`Error`], and what it carries.
+//!
+//! A failed call is one of three things:
+//!
+//! - the **service said no**: one variant per status code (`NotFound`,
+//!   `FailedPrecondition`, ...), each carrying a [`Status`] with the message,
+//!   the parsed [`ErrorDetail`]s (reason, request ID, offending field) and the
+//!   server's `RetryInfo` delay;
+//! - the **request never got an answer**: [`Error::Transport`];
+//! - the **client caught a problem itself**: [`Error::InvalidRequest`] (bad
+//!   input, refused before anything was sent) or [`Error::InvalidResponse`]
+//!   (the server answered something that breaks the contract).
+//!
+//! The mapping from a status code to a variant is [`Error::from_status`], in
+//! one place.
+
+use std::fmt;
+use std::time::Duration;
+
+use prost::Message;
+
+use crate::proto;
+
+/// The status codes shared by gRPC and Connect.
+///
+/// Factify's API uses a subset (see the SPEC); the others exist so that a
+/// code from any server can be named.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// The call was cancelled, typically by the caller.
+    Cancelled,
+    /// An error the server could not classify.
+    Unknown,
+    /// The request was malformed.
+    InvalidArgument,
+    /// The deadline passed before the call completed.
+    DeadlineExceeded,
+    /// A resource does not exist (or is not visible to this key).
+    NotFound,
+    /// A resource to create exists already.
+    AlreadyExists,
+    /// The key lacks the permission, or the user may not do this.
+    PermissionDenied,
+    /// A rate limit or quota was reached.
+    ResourceExhausted,
+    /// The resource is not in a state that allows the operation.
+    FailedPrecondition,
+    /// The operation was aborted, typically by a concurrency conflict.
+    Aborted,
+    /// A value was outside the valid range.
+    OutOfRange,
+    /// The method is not implemented by this server.
+    Unimplemented,
+    /// An internal error of the server.
+    Internal,
+    /// The service is unavailable for now; a retry may succeed.
+    Unavailable,
+    /// Unrecoverable data loss.
+    DataLoss,
+    /// The request carries no valid credentials.
+    Unauthenticated,
+}
+
+impl Code {
+    /// Every code, in gRPC numbering order.
+    pub const ALL: [Code; 16] = [
+        Code::Cancelled,
+        Code::Unknown,
+        Code::InvalidArgument,
+        Code::DeadlineExceeded,
+        Code::NotFound,
+        Code::AlreadyExists,
+        Code::PermissionDenied,
+        Code::ResourceExhausted,
+        Code::FailedPrecondition,
+        Code::Aborted,
+        Code::OutOfRange,
+        Code::Unimplemented,
+        Code::Internal,
+        Code::Unavailable,
+        Code::DataLoss,
+        Code::Unauthenticated,
+    ];
+
+    /// The code for a gRPC numeric status; `None` for 0 (OK) and for numbers
+    /// no protocol defines.
+    pub fn from_grpc(code: i32) -> Option<Code> {
+        let index = usize::try_from(code).ok()?.checked_sub(1)?;
+        Code::ALL.get(index).copied()
+    }
+
+    /// The gRPC numeric status of this code.
+    pub fn grpc_code(self) -> i32 {
+        match self {
+            Code::Cancelled => 1,
+            Code::Unknown => 2,
+            Code::InvalidArgument => 3,
+            Code::DeadlineExceeded => 4,
+            Code::NotFound => 5,
+            Code::AlreadyExists => 6,
+            Code::PermissionDenied => 7,
+            Code::ResourceExhausted => 8,
+            Code::FailedPrecondition => 9,
+            Code::Aborted => 10,
+            Code::OutOfRange => 11,
+            Code::Unimplemented => 12,
+            Code::Internal => 13,
+            Code::Unavailable => 14,
+            Code::DataLoss => 15,
+            Code::Unauthenticated => 16,
+        }
+    }
+
+    /// The code's name in the Connect protocol, such as `"not_found"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Cancelled => "canceled",
+            Code::Unknown => "unknown",
+            Code::InvalidArgument => "invalid_argument",
+            Code::DeadlineExceeded => "deadline_exceeded",
+            Code::NotFound => "not_found",
+            Code::AlreadyExists => "already_exists",
+            Code::PermissionDenied => "permission_denied",
+            Code::ResourceExhausted => "resource_exhausted",
+            Code::FailedPrecondition => "failed_precondition",
+            Code::Aborted => "aborted",
+            Code::OutOfRange => "out_of_range",
+            Code::Unimplemented => "unimplemented",
+            Code::Internal => "internal",
+            Code::Unavailable => "unavailable",
+            Code::DataLoss => "data_loss",
+            Code::Unauthenticated => "unauthenticated",
+        }
+    }
+
+    /// The code for a Connect protocol name such as `"not_found"`.
+    pub fn from_connect_name(name: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|code| code.as_str() == name)
+    }
+
+    /// The HTTP status a Connect server answers with for this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Code::Cancelled => 499,
+            Code::Unknown | Code::Internal | Code::DataLoss => 500,
+            Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => 400,
+            Code::DeadlineExceeded => 504,
+            Code::NotFound => 404,
+            Code::AlreadyExists | Code::Aborted => 409,
+            Code::PermissionDenied => 403,
+            Code::ResourceExhausted => 429,
+            Code::Unimplemented => 501,
+            Code::Unavailable => 503,
+            Code::Unauthenticated => 401,
+        }
+    }
+}
+
+impl From<tonic::Code> for Code {
+    fn from(code: tonic::Code) -> Code {
+        // `tonic::Code::Ok` never reaches here as an error; should a broken
+        // server send it with a failure, `Unknown` is the honest name.
+        Code::from_grpc(code as i32).unwrap_or(Code::Unknown)
+    }
+}
+
+impl fmt::Display for Code {
+    /// The gRPC name in capitals, such as `NOT_FOUND`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str().to_ascii_uppercase())
+    }
+}
+
+/// The machine-readable reason of an error, from its [`ErrorDetail`].
+///
+/// Servers may add reasons; those arrive as [`Reason::Other`], so matching
+/// on this never fails on a newer server.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// `missing_required_field`
+    MissingRequiredField,
+    /// `invalid_field_value`
+    InvalidFieldValue,
+    /// `invalid_enum_value`
+    InvalidEnumValue,
+    /// `invalid_cursor`: a page token the server did not issue, or issued for
+    /// other filters.
+    InvalidCursor,
+    /// `invalid_id_format`
+    InvalidIdFormat,
+    /// `precondition_failed`
+    PreconditionFailed,
+    /// `missing_api_key`
+    MissingApiKey,
+    /// `invalid_api_key`
+    InvalidApiKey,
+    /// `expired_api_key`
+    ExpiredApiKey,
+    /// `invalid_token`
+    InvalidToken,
+    /// `expired_token`
+    ExpiredToken,
+    /// `authentication_required`
+    AuthenticationRequired,
+    /// `insufficient_permissions`
+    InsufficientPermissions,
+    /// `feature_disabled`
+    FeatureDisabled,
+    /// `resource_not_found`
+    ResourceNotFound,
+    /// `resource_already_exists`
+    ResourceAlreadyExists,
+    /// `rate_limit_exceeded`
+    RateLimitExceeded,
+    /// `quota_exceeded`
+    QuotaExceeded,
+    /// `internal_error`
+    InternalError,
+    /// `unimplemented`
+    Unimplemented,
+    /// `service_unavailable`
+    ServiceUnavailable,
+    /// A reason this version of the crate does not know, as sent.
+    Other(String),
+}
+
+/// The reasons this crate knows, with their wire names.
+const KNOWN_REASONS: [(Reason, &str); 21] = [
+    (Reason::MissingRequiredField, "missing_required_field"),
+    (Reason::InvalidFieldValue, "invalid_field_value"),
+    (Reason::InvalidEnumValue, "invalid_enum_value"),
+    (Reason::InvalidCursor, "invalid_cursor"),
+    (Reason::InvalidIdFormat, "invalid_id_format"),
+    (Reason::PreconditionFailed, "precondition_failed"),
+    (Reason::MissingApiKey, "missing_api_key"),
+    (Reason::InvalidApiKey, "invalid_api_key"),
+    (Reason::ExpiredApiKey, "expired_api_key"),
+    (Reason::InvalidToken, "invalid_token"),
+    (Reason::ExpiredToken, "expired_token"),
+    (Reason::AuthenticationRequired, "authentication_required"),
+    (Reason::InsufficientPermissions, "insufficient_permissions"),
+    (Reason::FeatureDisabled, "feature_disabled"),
+    (Reason::ResourceNotFound, "resource_not_found"),
+    (Reason::ResourceAlreadyExists, "resource_already_exists"),
+    (Reason::RateLimitExceeded, "rate_limit_exceeded"),
+    (Reason::QuotaExceeded, "quota_exceeded"),
+    (Reason::InternalError, "internal_error"),
+    (Reason::Unimplemented, "unimplemented"),
+    (Reason::ServiceUnavailable, "service_unavailable"),
+];
+
+impl Reason {
+    /// The reason for a wire name; unknown names become [`Reason::Other`].
+    pub fn from_wire(name: &str) -> Reason {
+        KNOWN_REASONS
+            .iter()
+            .find(|(_, wire)| *wire == name)
+            .map(|(reason, _)| reason.clone())
+            .unwrap_or_else(|| Reason::Other(name.to_owned()))
+    }
+
+    /// The wire name, such as `"invalid_cursor"`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Reason::Other(name) => name,
+            known => KNOWN_REASONS
+                .iter()
+                .find(|(reason, _)| reason == known)
+                .map_or("", |(_, wire)| wire),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `factify.api.v1beta.ErrorDetail` of a failed call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorDetail {
+    /// Why the call failed.
+    pub reason: Reason,
+    /// The server's ID of the request (`req_...`), for Factify's support;
+    /// empty if the server sent none.
+    pub request_id: String,
+    /// The request field at fault, for validation errors; empty otherwise.
+    pub param: String,
+}
+
+impl From<proto::ErrorDetail> for ErrorDetail {
+    fn from(detail: proto::ErrorDetail) -> Self {
+        ErrorDetail {
+            reason: Reason::from_wire(&detail.reason),
+            request_id: detail.request_id,
+            param: detail.param,
+        }
+    }
+}
+
+/// The `type_url` of [`proto::ErrorDetail`] inside a `google.protobuf.Any`.
+pub(crate) const ERROR_DETAIL_TYPE_URL: &str = "type.googleapis.com/factify.api.v1beta.ErrorDetail";
+/// The `type_url` of `google.rpc.RetryInfo` inside a `google.protobuf.Any`.
+pub(crate) const RETRY_INFO_TYPE_URL: &str = "type.googleapis.com/google.rpc.RetryInfo";
+
+/// What a failed call's status said: code, message and details.
+///
+/// Every service-error variant of [`Error`] carries one.
+#[derive(Debug)]
+pub struct Status {
+    code: Code,
+    message: String,
+    details: Vec<ErrorDetail>,
+    retry_after: Option<Duration>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Status {
+    /// A status with no details, for errors the client produces itself
+    /// (such as its own deadline).
+    pub(crate) fn local(code: Code, message: impl Into<String>) -> Status {
+        Status {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    /// A status from its parts as a server sent them; `details` is an encoded
+    /// `google.rpc.Status` (as in `grpc-status-details-bin`), whose
+    /// `ErrorDetail`s and `RetryInfo` are read. Undecodable details are
+    /// dropped rather than failing: the code and message still stand.
+    pub(crate) fn from_parts(
+        code: Code,
+        message: impl Into<String>,
+        details: &[u8],
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Status {
+        let mut status = Status::local(code, message);
+        status.source = source;
+        if let Ok(rpc) = proto::google::rpc::Status::decode(details) {
+            status.add_details(rpc.details);
+        }
+        status
+    }
+
+    /// Reads the `ErrorDetail`s and `RetryInfo` among `details`, skipping
+    /// types this crate does not know and values that do not decode.
+    pub(crate) fn add_details(&mut self, details: impl IntoIterator<Item = prost_types::Any>) {
+        for any in details {
+            match any.type_url.as_str() {
+                ERROR_DETAIL_TYPE_URL => {
+                    if let Ok(detail) = proto::ErrorDetail::decode(any.value.as_slice()) {
+                        self.details.push(detail.into());
+                    }
+                }
+                RETRY_INFO_TYPE_URL => {
+                    self.retry_after = proto::google::rpc::RetryInfo::decode(any.value.as_slice())
+                        .ok()
+                        .and_then(|info| info.retry_delay)
+                        .and_then(|delay| Duration::try_from(delay).ok());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The status code.
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    /// The server's message, meant for developers.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Every `ErrorDetail` the server attached, in order.
+    pub fn details(&self) -> &[ErrorDetail] {
+        &self.details
+    }
+
+    /// The first detail's reason, if the server sent one.
+    pub fn reason(&self) -> Option<&Reason> {
+        self.details.first().map(|detail| &detail.reason)
+    }
+
+    /// The server's request ID (`req_...`), if it sent one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.details
+            .iter()
+            .map(|detail| detail.request_id.as_str())
+            .find(|id| !id.is_empty())
+    }
+
+    /// The request field at fault, for validation errors.
+    pub fn param(&self) -> Option<&str> {
+        self.details
+            .iter()
+            .map(|detail| detail.param.as_str())
+            .find(|param| !param.is_empty())
+    }
+
+    /// How long the server asked to wait before retrying (`RetryInfo`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)?;
+        match (self.reason(), self.request_id()) {
+            (Some(reason), Some(id)) => write!(f, " (reason: {reason}, request_id: {id})"),
+            (Some(reason), None) => write!(f, " (reason: {reason})"),
+            (None, Some(id)) => write!(f, " (request_id: {id})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// A failure to reach the server or to get its answer: no status came back.
+#[derive(Debug)]
+pub struct TransportError {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    pub(crate) fn new(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> TransportError {
+        TransportError {
+            message: message.into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "transport error: {}", self.message)
+    }
+}
+
+/// Every way a call of this crate can fail.
+///
+/// Match on the variant for the status code, and ask the carried [`Status`]
+/// (or the accessors here) for the reason, request ID and offending field.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: factify_invites::Client) {
+/// use factify_invites::{Error, Reason};
+///
+/// let org = "org_01h2xcejqtf2nbrexx3vqjhp41";
+/// match client.create_invite(org, "ada@example.com").send().await {
+///     Ok(invite) => println!("invited: {}", invite.id),
+///     Err(Error::FailedPrecondition(status)) => println!("already a member: {status}"),
+///     Err(Error::InvalidRequest { field, message }) => println!("fix {field}: {message}"),
+///     Err(err) if err.reason() == Some(&Reason::RateLimitExceeded) => {
+///         println!("slow down for {:?}", err.retry_after())
+///     }
+///     Err(err) => println!("failed: {err} (request {:?})", err.request_id()),
+/// }
+/// # }
+/// ```
+///
+/// # Troubleshooting
+///
+/// - `UNAUTHENTICATED` with reason `missing_api_key`: the builder was given no
+///   API key; `invalid_api_key`: the key is unknown or revoked.
+/// - `PERMISSION_DENIED` with `insufficient_permissions`: the key's account
+///   may not invite (create, list, resend) or manage (revoke) members.
+/// - `INVALID_ARGUMENT` with `invalid_cursor`: a page token was reused with
+///   other filters; start the list again.
+/// - Quote [`Error::request_id`] to Factify's support.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `INVALID_ARGUMENT`: the server refused a field; see [`Status::param`].
+    #[error(transparent)]
+    InvalidArgument(Status),
+    /// `FAILED_PRECONDITION`: the invitation or member is not in a state that
+    /// allows this (inviting a member, revoking an accepted invitation...).
+    #[error(transparent)]
+    FailedPrecondition(Status),
+    /// `UNAUTHENTICATED`: no API key, or an unknown one.
+    #[error(transparent)]
+    Unauthenticated(Status),
+    /// `PERMISSION_DENIED`: the key may not do this, or the invitation is for
+    /// another email.
+    #[error(transparent)]
+    PermissionDenied(Status),
+    /// `NOT_FOUND`: unknown organization, invitation or token.
+    #[error(transparent)]
+    NotFound(Status),
+    /// `ALREADY_EXISTS`.
+    #[error(transparent)]
+    AlreadyExists(Status),
+    /// `RESOURCE_EXHAUSTED`: a rate limit; see [`Status::retry_after`].
+    #[error(transparent)]
+    ResourceExhausted(Status),
+    /// `DEADLINE_EXCEEDED`: the server's, or the client's own timeout.
+    #[error(transparent)]
+    DeadlineExceeded(Status),
+    /// `CANCELLED`.
+    #[error(transparent)]
+    Cancelled(Status),
+    /// `INTERNAL`: a server fault.
+    #[error(transparent)]
+    Internal(Status),
+    /// `UNIMPLEMENTED`: the server does not offer this method.
+    #[error(transparent)]
+    Unimplemented(Status),
+    /// `UNAVAILABLE`: the service is down or overloaded for now.
+    #[error(transparent)]
+    Unavailable(Status),
+    /// `UNKNOWN`.
+    #[error(transparent)]
+    Unknown(Status),
+    /// Any other status code (`ABORTED`, `OUT_OF_RANGE`, `DATA_LOSS`).
+    #[error(transparent)]
+    Other(Status),
+    /// The server could not be reached, or the connection failed before a
+    /// status came back.
+    #[error(transparent)]
+    Transport(TransportError),
+    /// The client refused the request before sending it.
+    #[error("invalid request: {field}: {message}")]
+    InvalidRequest {
+        /// The request field at fault, named as in the protobuf contract.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The server's answer broke the contract, such as a required field
+    /// missing; no default was invented in its place.
+    #[error("invalid response from server: {field}: {message}")]
+    InvalidResponse {
+        /// The response field at fault, as a path such as `invite.sender.id`.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The variant for a status: the one place codes map to variants.
+    pub fn from_status(status: Status) -> Error {
+        match status.code {
+            Code::InvalidArgument => Error::InvalidArgument(status),
+            Code::FailedPrecondition => Error::FailedPrecondition(status),
+            Code::Unauthenticated => Error::Unauthenticated(status),
+            Code::PermissionDenied => Error::PermissionDenied(status),
+            Code::NotFound => Error::NotFound(status),
+            Code::AlreadyExists => Error::AlreadyExists(status),
+            Code::ResourceExhausted => Error::ResourceExhausted(status),
+            Code::DeadlineExceeded => Error::DeadlineExceeded(status),
+            Code::Cancelled => Error::Cancelled(status),
+            Code::Internal => Error::Internal(status),
+            Code::Unimplemented => Error::Unimplemented(status),
+            Code::Unavailable => Error::Unavailable(status),
+            Code::Unknown => Error::Unknown(status),
+            Code::Aborted | Code::OutOfRange | Code::DataLoss => Error::Other(status),
+        }
+    }
+
+    pub(crate) fn invalid_request(field: &'static str, message: impl Into<String>) -> Error {
+        Error::InvalidRequest {
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_response(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::InvalidResponse {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The status the server answered with, if it answered with one.
+    pub fn status(&self) -> Option<&Status> {
+        match self {
+            Error::InvalidArgument(status)
+            | Error::FailedPrecondition(status)
+            | Error::Unauthenticated(status)
+            | Error::PermissionDenied(status)
+            | Error::NotFound(status)
+            | Error::AlreadyExists(status)
+            | Error::ResourceExhausted(status)
+            | Error::DeadlineExceeded(status)
+            | Error::Cancelled(status)
+            | Error::Internal(status)
+            | Error::Unimplemented(status)
+            | Error::Unavailable(status)
+            | Error::Unknown(status)
+            | Error::Other(status) => Some(status),
+            Error::Transport(_) | Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => {
+                None
+            }
+        }
+    }
+
+    /// The status code, for errors that carry one.
+    pub fn code(&self) -> Option<Code> {
+        self.status().map(Status::code)
+    }
+
+    /// The reason of the first [`ErrorDetail`], if any.
+    pub fn reason(&self) -> Option<&Reason> {
+        self.status().and_then(Status::reason)
+    }
+
+    /// The server's request ID, if any: quote it to Factify's support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.status().and_then(Status::request_id)
+    }
+
+    /// The field at fault: the server's `param`, or the field the client
+    /// refused, or the response field that broke the contract.
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            Error::InvalidRequest { field, .. } => Some(field),
+            Error::InvalidResponse { field, .. } => Some(field),
+            other => other.status().and_then(Status::param),
+        }
+    }
+
+    /// How long the server asked to wait before retrying, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.status().and_then(Status::retry_after)
+    }
+
+    /// Whether the same request may succeed if sent again later: the service
+    /// was unavailable or rate-limited, or the connection failed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Error::Unavailable(_) | Error::ResourceExhausted(_) | Error::Transport(_)
+        )
+    }
+
+    /// Whether the call ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::DeadlineExceeded(_))
+    }
+}
+
+impl From<tonic::Status> for Error {
+    /// A status that tonic made from a local failure (it has a source error:
+    /// connection refused, reset, TLS) is a [`Error::Transport`]; a status
+    /// the server sent is mapped by its code.
+    fn from(status: tonic::Status) -> Error {
+        if std::error::Error::source(&status).is_some() {
+            let message = format!("{}: {}", Code::from(status.code()), status.message());
+            return Error::Transport(TransportError::new(message, status));
+        }
+        let code = Code::from(status.code());
+        let message = status.message().to_owned();
+        let details = status.details().to_vec();
+        Error::from_status(Status::from_parts(
+            code,
+            message,
+            &details,
+            Some(Box::new(status)),
+        ))
+    }
+}
+
+impl std::error::Error for Status {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|source| source as _)
+    }
+}
+
+impl std::error::Error for TransportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|source| source as _)
+    }
+}
+
+/// The result of this crate's calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded_details(code: i32, details: Vec<prost_types::Any>) -> Vec<u8> {
+        proto::google::rpc::Status {
+            code,
+            message: "m".into(),
+            details,
+        }
+        .encode_to_vec()
+    }
+
+    fn error_detail(reason: &str, request_id: &str, param: &str) -> prost_types::Any {
+        prost_types::Any {
+            type_url: ERROR_DETAIL_TYPE_URL.into(),
+            value: proto::ErrorDetail {
+                reason: reason.into(),
+                request_id: request_id.into(),
+                param: param.into(),
+            }
+            .encode_to_vec(),
+        }
+    }
+
+    /// One row per gRPC code: the variant it must become.
+    #[test]
+    fn every_code_maps_to_its_variant() {
+        type IsVariant = fn(&Error) -> bool;
+        let table: [(tonic::Code, IsVariant); 16] = [
+            (tonic::Code::InvalidArgument, |e| {
+                matches!(e, Error::InvalidArgument(_))
+            }),
+            (tonic::Code::FailedPrecondition, |e| {
+                matches!(e, Error::FailedPrecondition(_))
+            }),
+            (tonic::Code::Unauthenticated, |e| {
+                matches!(e, Error::Unauthenticated(_))
+            }),
+            (tonic::Code::PermissionDenied, |e| {
+                matches!(e, Error::PermissionDenied(_))
+            }),
+            (tonic::Code::NotFound, |e| matches!(e, Error::NotFound(_))),
+            (tonic::Code::AlreadyExists, |e| {
+                matches!(e, Error::AlreadyExists(_))
+            }),
+            (tonic::Code::ResourceExhausted, |e| {
+                matches!(e, Error::ResourceExhausted(_))
+            }),
+            (tonic::Code::DeadlineExceeded, |e| {
+                matches!(e, Error::DeadlineExceeded(_))
+            }),
+            (tonic::Code::Cancelled, |e| matches!(e, Error::Cancelled(_))),
+            (tonic::Code::Internal, |e| matches!(e, Error::Internal(_))),
+            (tonic::Code::Unimplemented, |e| {
+                matches!(e, Error::Unimplemented(_))
+            }),
+            (tonic::Code::Unavailable, |e| {
+                matches!(e, Error::Unavailable(_))
+            }),
+            (tonic::Code::Unknown, |e| matches!(e, Error::Unknown(_))),
+            (tonic::Code::Aborted, |e| matches!(e, Error::Other(_))),
+            (tonic::Code::OutOfRange, |e| matches!(e, Error::Other(_))),
+            (tonic::Code::DataLoss, |e| matches!(e, Error::Other(_))),
+        ];
+        for (grpc, is_variant) in table {
+            let error = Error::from(tonic::Status::new(grpc, "boom"));
+            assert!(is_variant(&error), "{grpc:?} became {error:?}");
+            assert_eq!(error.code().map(Code::grpc_code), Some(grpc as i32));
+        }
+    }
+
+    #[test]
+    fn codes_round_trip_through_numbers_and_connect_names() {
+        for code in Code::ALL {
+            assert_eq!(Code::from_grpc(code.grpc_code()), Some(code));
+            assert_eq!(Code::from_connect_name(code.as_str()), Some(code));
+        }
+        assert_eq!(Code::from_grpc(0), None);
+        assert_eq!(Code::from_grpc(17), None);
+        assert_eq!(Code::from_grpc(-1), None);
+        assert_eq!(Code::NotFound.http_status(), 404);
+        assert_eq!(Code::ResourceExhausted.http_status(), 429);
+    }
+
+    #[test]
+    fn details_are_read_from_the_status() {
+        let retry = prost_types::Any {
+            type_url: RETRY_INFO_TYPE_URL.into(),
+            value: proto::google::rpc::RetryInfo {
+                retry_delay: Some(prost_types::Duration {
+                    seconds: 3,
+                    nanos: 500_000_000,
+                }),
+            }
+            .encode_to_vec(),
+        };
+        let bytes = encoded_details(
+            8,
+            vec![
+                error_detail("rate_limit_exceeded", "req_01arwx4k8xrgqskvxq69gdn019", ""),
+                retry,
+            ],
+        );
+        let status =
+            tonic::Status::with_details(tonic::Code::ResourceExhausted, "slow down", bytes.into());
+        let error = Error::from(status);
+        assert!(matches!(error, Error::ResourceExhausted(_)));
+        assert_eq!(error.reason(), Some(&Reason::RateLimitExceeded));
+        assert_eq!(error.request_id(), Some("req_01arwx4k8xrgqskvxq69gdn019"));
+        assert_eq!(error.retry_after(), Some(Duration::from_millis(3500)));
+        assert!(error.is_retryable());
+        assert_eq!(
+            error.to_string(),
+            "RESOURCE_EXHAUSTED: slow down (reason: rate_limit_exceeded, request_id: req_01arwx4k8xrgqskvxq69gdn019)"
+        );
+        let source = std::error::Error::source(&error);
+        assert!(source.is_some_and(|s| s.is::<tonic::Status>()));
+    }
+
+    #[test]
+    fn unknown_reasons_and_detail_types_are_accepted() {
+        let stranger = prost_types::Any {
+            type_url: "type.googleapis.com/google.rpc.DebugInfo".into(),
+            value: vec![1, 2, 3],
+        };
+        let bytes = encoded_details(
+            3,
+            vec![stranger, error_detail("brand_new_reason", "", "email")],
+        );
+        let error = Error::from(tonic::Status::with_details(
+            tonic::Code::InvalidArgument,
+            "bad",
+            bytes.into(),
+        ));
+        assert_eq!(
+            error.reason(),
+            Some(&Reason::Other("brand_new_reason".into()))
+        );
+        assert_eq!(error.param(), Some("email"));
+        assert!(!error.is_retryable());
+    }
+
+    #[test]
+    fn garbage_details_keep_code_and_message() {
+        let error = Error::from(tonic::Status::with_details(
+            tonic::Code::NotFound,
+            "gone",
+            vec![0xff, 0xff, 0xff, 0x01].into(),
+        ));
+        assert!(matches!(error, Error::NotFound(_)));
+        assert_eq!(error.reason(), None);
+        assert_eq!(error.to_string(), "NOT_FOUND: gone");
+    }
+
+    #[test]
+    fn reasons_round_trip() {
+        for (reason, wire) in KNOWN_REASONS {
+            assert_eq!(Reason::from_wire(wire), reason);
+            assert_eq!(reason.as_str(), wire);
+        }
+    }
+}

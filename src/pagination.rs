@@ -1,0 +1,367 @@
+//! Listing invitations: the [`ListInvites`] request builder with every
+//! filter of the SPEC, and the two streams it makes, [`InviteStream`] (one
+//! invitation at a time) and [`PageStream`] (whole pages).
+//!
+//! Both are lazy: a page is fetched only when the stream is polled past the
+//! ones already fetched, and dropping the stream stops all fetching. They end
+//! after the last page (an empty `next_page_token`), and after the first
+//! error, which they yield once. An empty page that still has a next token
+//! does not end them.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::{FutureExt, Stream};
+
+use crate::client::{check_len, checked_id, Client};
+use crate::error::{Error, Result};
+use crate::ids::{IdError, IntoId, OrganizationId, UserId};
+use crate::limits;
+use crate::proto;
+use crate::transport::{self, CallOptions};
+use crate::types::{self, Invite, InviteStatus, Page};
+
+/// A request to list an organization's invitations, newest first.
+///
+/// Set filters with the setters (all set filters apply together), then pick
+/// how to read the result:
+///
+/// - [`into_stream`](Self::into_stream): every matching invitation, one at
+///   a time, fetching pages as needed;
+/// - [`pages`](Self::pages): the same, a page at a time;
+/// - [`page`](Self::page): one page, from a token of an earlier page.
+///
+/// ```no_run
+/// # async fn run(client: factify_invites::Client) -> factify_invites::Result<()> {
+/// use futures::TryStreamExt;
+/// use factify_invites::InviteStatus;
+///
+/// let mut invites = client
+///     .list_invites("org_01h2xcejqtf2nbrexx3vqjhp41")
+///     .status(InviteStatus::Pending)
+///     .email_contains("@example.com")
+///     .page_size(100)
+///     .into_stream();
+/// while let Some(invite) = invites.try_next().await? {
+///     println!("{} {}", invite.id, invite.email);
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a list request does nothing until it is streamed or a page is fetched"]
+#[derive(Debug, Clone)]
+pub struct ListInvites {
+    client: Client,
+    organization_id: Result<OrganizationId, IdError>,
+    statuses: Vec<InviteStatus>,
+    email_contains: Option<String>,
+    email_exact: Option<String>,
+    sender: Option<Result<UserId, IdError>>,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
+    page_size: Option<u32>,
+    options: CallOptions,
+}
+
+impl ListInvites {
+    pub(crate) fn new(client: Client, organization_id: Result<OrganizationId, IdError>) -> Self {
+        ListInvites {
+            client,
+            organization_id,
+            statuses: Vec::new(),
+            email_contains: None,
+            email_exact: None,
+            sender: None,
+            created_after: None,
+            created_before: None,
+            page_size: None,
+            options: CallOptions::default(),
+        }
+    }
+
+    /// Only invitations in this status; call again to allow several. No call
+    /// means every status. Expired invitations are those whose `expires_at`
+    /// has passed, whatever they were.
+    pub fn status(mut self, status: InviteStatus) -> Self {
+        self.statuses.push(status);
+        self
+    }
+
+    /// Only invitations in one of these statuses.
+    pub fn statuses(mut self, statuses: impl IntoIterator<Item = InviteStatus>) -> Self {
+        self.statuses.extend(statuses);
+        self
+    }
+
+    /// Only invitations whose email contains this text, compared
+    /// case-insensitively.
+    pub fn email_contains(mut self, text: impl Into<String>) -> Self {
+        self.email_contains = Some(text.into());
+        self
+    }
+
+    /// Only invitations whose email is exactly this, compared
+    /// case-sensitively.
+    pub fn email_exact(mut self, email: impl Into<String>) -> Self {
+        self.email_exact = Some(email.into());
+        self
+    }
+
+    /// Only invitations sent by this account.
+    pub fn sender(mut self, sender: impl IntoId<UserId>) -> Self {
+        self.sender = Some(sender.into_id());
+        self
+    }
+
+    /// Only invitations created at or after this instant.
+    pub fn created_after(mut self, at: DateTime<Utc>) -> Self {
+        self.created_after = Some(at);
+        self
+    }
+
+    /// Only invitations created at or before this instant.
+    pub fn created_before(mut self, at: DateTime<Utc>) -> Self {
+        self.created_before = Some(at);
+        self
+    }
+
+    /// How many invitations each page holds, 1 to 100; the server's default
+    /// is 50.
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    /// The wire request for the first page, checked.
+    fn request(&self) -> Result<proto::ListOrganizationInvitesRequest> {
+        self.options.check()?;
+        let organization_id = checked_id(self.organization_id.clone(), "organization_id")?;
+        let sender_id = match &self.sender {
+            Some(sender) => Some(checked_id(sender.clone(), "sender_id")?.into_string()),
+            None => None,
+        };
+        let page_size = match self.page_size {
+            None => 0,
+            Some(size) => i32::try_from(size)
+                .ok()
+                .filter(|size| (limits::MIN_PAGE_SIZE..=limits::MAX_PAGE_SIZE).contains(size))
+                .ok_or_else(|| {
+                    Error::invalid_request(
+                        "page_size",
+                        format!(
+                            "must be from {} to {}, got {size}",
+                            limits::MIN_PAGE_SIZE,
+                            limits::MAX_PAGE_SIZE
+                        ),
+                    )
+                })?,
+        };
+        if let Some(email) = &self.email_exact {
+            check_len(email, limits::MAX_EMAIL_BYTES, "email.exact")?;
+        }
+        if let Some(text) = &self.email_contains {
+            check_len(text, limits::MAX_EMAIL_BYTES, "email.contains")?;
+        }
+        if let (Some(after), Some(before)) = (self.created_after, self.created_before) {
+            if after > before {
+                return Err(Error::invalid_request(
+                    "created",
+                    format!("created_after ({after}) is later than created_before ({before})"),
+                ));
+            }
+        }
+        let timestamp = |at: DateTime<Utc>| prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: at.timestamp_subsec_nanos() as i32,
+        };
+        let email = (self.email_contains.is_some() || self.email_exact.is_some()).then(|| {
+            proto::StringFilter {
+                contains: self.email_contains.clone().unwrap_or_default(),
+                exact: self.email_exact.clone().unwrap_or_default(),
+            }
+        });
+        let created = (self.created_after.is_some() || self.created_before.is_some()).then(|| {
+            proto::TimeRange {
+                after: self.created_after.map(timestamp),
+                before: self.created_before.map(timestamp),
+            }
+        });
+        Ok(proto::ListOrganizationInvitesRequest {
+            organization_id: organization_id.into_string(),
+            status: self
+                .statuses
+                .iter()
+                .map(|status| status.to_wire())
+                .collect(),
+            page_token: String::new(),
+            page_size,
+            email,
+            sender_id,
+            created,
+        })
+    }
+
+    /// Fetches one page: the first with `None`, or the page a token of an
+    /// earlier page (its `next_page_token` or `prev_page_token`) points to.
+    /// The filters must be the ones the token was made with.
+    pub async fn page(self, page_token: Option<&str>) -> Result<Page> {
+        let mut request = self.request()?;
+        request.page_token = page_token.unwrap_or_default().to_owned();
+        fetch(self.client, request, self.options).await
+    }
+
+    /// A stream of whole pages, starting at the first.
+    pub fn pages(self) -> PageStream {
+        let state = match self.request() {
+            Ok(request) => State::Ready(request),
+            Err(err) => State::Failed(err),
+        };
+        PageStream {
+            client: self.client,
+            options: self.options,
+            state,
+        }
+    }
+
+    /// A stream of every matching invitation, newest first.
+    pub fn into_stream(self) -> InviteStream {
+        InviteStream {
+            pages: self.pages(),
+            buffered: VecDeque::new(),
+        }
+    }
+}
+
+crate::client::call_options!(ListInvites => Page);
+
+impl ListInvites {
+    /// Fetches the first page; what `.await` on the builder does.
+    pub async fn send(self) -> Result<Page> {
+        self.page(None).await
+    }
+}
+
+async fn fetch(
+    client: Client,
+    request: proto::ListOrganizationInvitesRequest,
+    options: CallOptions,
+) -> Result<Page> {
+    let response: proto::ListOrganizationInvitesResponse =
+        client.unary(transport::LIST, request, &options).await?;
+    types::page_from_wire(response)
+}
+
+enum State {
+    /// The next request to send, when polled.
+    Ready(proto::ListOrganizationInvitesRequest),
+    /// A page on its way, and the request it answers.
+    Fetching(
+        BoxFuture<'static, Result<Page>>,
+        proto::ListOrganizationInvitesRequest,
+    ),
+    /// The request could not be built: yield this error, then end.
+    Failed(Error),
+    /// Nothing more to fetch.
+    Done,
+}
+
+/// A lazy stream of the pages of a list; made by [`ListInvites::pages`].
+#[must_use = "streams do nothing unless polled"]
+pub struct PageStream {
+    client: Client,
+    options: CallOptions,
+    state: State,
+}
+
+impl PageStream {
+    /// The token of the next page this stream would fetch: `Some("")`
+    /// before the first page, `None` once it has ended. Keep it to resume a
+    /// listing later with [`ListInvites::page`].
+    pub fn next_page_token(&self) -> Option<&str> {
+        match &self.state {
+            State::Ready(request) | State::Fetching(_, request) => Some(&request.page_token),
+            State::Failed(_) | State::Done => None,
+        }
+    }
+}
+
+impl fmt::Debug for PageStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageStream")
+            .field("next_page_token", &self.next_page_token())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stream for PageStream {
+    type Item = Result<Page>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match std::mem::replace(&mut this.state, State::Done) {
+                State::Ready(request) => {
+                    let future = fetch(this.client.clone(), request.clone(), this.options.clone());
+                    this.state = State::Fetching(future.boxed(), request);
+                }
+                State::Fetching(mut future, mut request) => {
+                    let result = match future.poll_unpin(cx) {
+                        Poll::Pending => {
+                            this.state = State::Fetching(future, request);
+                            return Poll::Pending;
+                        }
+                        Poll::Ready(result) => result,
+                    };
+                    if let Ok(page) = &result {
+                        if let Some(token) = &page.next_page_token {
+                            request.page_token.clone_from(token);
+                            this.state = State::Ready(request);
+                        }
+                    }
+                    return Poll::Ready(Some(result));
+                }
+                State::Failed(err) => return Poll::Ready(Some(Err(err))),
+                State::Done => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+/// A lazy stream of invitations, newest first; made by
+/// [`ListInvites::into_stream`].
+#[must_use = "streams do nothing unless polled"]
+#[derive(Debug)]
+pub struct InviteStream {
+    pages: PageStream,
+    buffered: VecDeque<Invite>,
+}
+
+impl InviteStream {
+    /// The token of the page after the invitations already fetched; see
+    /// [`PageStream::next_page_token`]. Invitations still buffered from the
+    /// current page are not covered by it.
+    pub fn next_page_token(&self) -> Option<&str> {
+        self.pages.next_page_token()
+    }
+}
+
+impl Stream for InviteStream {
+    type Item = Result<Invite>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(invite) = this.buffered.pop_front() {
+                return Poll::Ready(Some(Ok(invite)));
+            }
+            match ready!(Pin::new(&mut this.pages).poll_next(cx)) {
+                Some(Ok(page)) => this.buffered.extend(page.items),
+                Some(Err(err)) => return Poll::Ready(Some(Err(err))),
+                None => return Poll::Ready(None),
+            }
+        }
+    }
+}
