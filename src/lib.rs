@@ -1,4 +1,65 @@
-//! tmp
+//! # factify-invites
+//!
+//! A typed, async client for Factify's organization invitations API
+//! (`factify.api.v1beta.OrganizationInviteService`) over gRPC, and an
+//! in-memory reference server to test your own services against.
+//!
+//! - [`Client`]: cheap to clone, `Send + Sync`, one HTTP/2 connection shared
+//!   by every clone; built with [`Client::builder`].
+//! - Request builders for every method ([`Client::create_invite`],
+//!   [`Client::list_invites`], [`Client::resend_invite`],
+//!   [`Client::revoke_invite`], [`Client::accept_invite`]) that check their
+//!   arguments before anything is sent.
+//! - Typed IDs ([`OrganizationId`], [`InviteId`], [`UserId`]) and domain
+//!   types ([`Invite`], [`User`], [`Organization`]) checked on the way in.
+//! - One [`Error`] enum: a variant per status code, each with the server's
+//!   reason, request ID and offending field.
+//! - Pagination as a [`futures::Stream`] that fetches pages lazily.
+//!
+//! ## Quickstart
+//!
+//! ```
+//! use factify_invites::{Client, InviteStatus};
+//! use futures::TryStreamExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let server = factify_invites::server::ReferenceServer::new();
+//! # let fixture = server.fixture();
+//! # let running = server.start().await?;
+//! # let (endpoint, api_key, org) = (running.endpoint(), fixture.admin_key, fixture.organization);
+//! let client = Client::builder()
+//!     .endpoint(endpoint) // https://api.factify.com by default
+//!     .api_key(api_key)
+//!     .connect()
+//!     .await?;
+//!
+//! let invite = client
+//!     .create_invite(&org, "ada@example.com")
+//!     .message("Welcome aboard!")
+//!     .await?;
+//! assert_eq!(invite.status, InviteStatus::Pending);
+//!
+//! let pending: Vec<_> = client
+//!     .list_invites(&org)
+//!     .status(InviteStatus::Pending)
+//!     .into_stream()
+//!     .try_collect()
+//!     .await?;
+//! assert_eq!(pending, vec![invite]);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Feature flags
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tls` | yes | rustls for `https://` endpoints, trusting the webpki roots |
+//! | `test-server` | no | [`server`]: the in-memory reference server, for tests |
+//!
+//! Client-only users keep the default; tests enable `test-server` in
+//! `[dev-dependencies]`.
+
 pub mod auth;
 pub mod client;
 pub mod error;
@@ -6,6 +67,8 @@ pub mod ids;
 pub mod limits;
 pub mod pagination;
 pub mod proto;
+#[cfg(feature = "test-server")]
+pub mod server;
 mod transport;
 pub mod types;
 
