@@ -39,7 +39,8 @@ fn show(step: &str, invite: &Invite) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let remote = std::env::var("FACTIFY_ENDPOINT").is_ok() && std::env::var("FACTIFY_API_KEY").is_ok();
+    let remote =
+        std::env::var("FACTIFY_ENDPOINT").is_ok() && std::env::var("FACTIFY_API_KEY").is_ok();
     let (client, org, target) = if remote {
         let client = Client::builder().from_env().connect().await?;
         let org: OrganizationId = std::env::var("FACTIFY_ORGANIZATION_ID")
@@ -51,7 +52,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let server = ReferenceServer::new();
         let fixture = server.fixture();
         let running = server.start().await?;
-        println!("Started the embedded reference server at {}", running.endpoint());
+        println!(
+            "Started the embedded reference server at {}",
+            running.endpoint()
+        );
         let client = Client::builder()
             .endpoint(running.endpoint())
             .api_key(&fixture.admin_key)
@@ -80,7 +84,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 3. A few more, then a filtered list streamed two per page.
     for name in ["alan", "barbara", "claude", "edsger"] {
-        client.create_invite(&org, format!("{name}@example.com")).await?;
+        client
+            .create_invite(&org, format!("{name}@example.com"))
+            .await?;
     }
     println!("\nPending invitations at example.com, 2 per page:");
     let mut pages = client
@@ -92,7 +98,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut number = 0;
     while let Some(page) = pages.try_next().await? {
         number += 1;
-        let emails: Vec<_> = page.items.iter().map(|invite| invite.email.as_str()).collect();
+        let emails: Vec<_> = page
+            .items
+            .iter()
+            .map(|invite| invite.email.as_str())
+            .collect();
         println!("  page {number}: {}", emails.join(", "));
     }
 
@@ -138,7 +148,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         Target::Remote => {
-            println!("\n(accept and the member check need an inbox: skipped against a remote server)");
+            println!(
+                "\n(accept and the member check need an inbox: skipped against a remote server)"
+            );
         }
     }
     Ok(())

@@ -1,10 +1,15 @@
-//! The API key, held so that it cannot leak.
+//! The API key, held so that it cannot leak, and where it comes from.
 //!
 //! [`ApiKey`] keeps the key and the ready-made `authorization` header value
 //! (marked sensitive, so HTTP tooling redacts it); its `Debug` prints a
 //! redaction, and it has no `Display`. Errors about a key never quote it.
+//! A key is either fixed on the builder or asked of an [`ApiKeyProvider`]
+//! before every attempt, for keys that rotate.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use tonic::metadata::{AsciiMetadataValue, MetadataValue};
 
@@ -52,6 +57,72 @@ impl ApiKey {
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// A source of API keys that can change while the client runs, asked
+/// before every attempt (so a retry after a rotation uses the new key).
+///
+/// The provider must answer quickly: keep the current key in memory and
+/// refresh it in a background task, rather than fetching it on each call.
+///
+/// ```
+/// use std::sync::{Arc, RwLock};
+/// use factify_invites::{ApiKey, auth::{ApiKeyFuture, ApiKeyProvider}};
+///
+/// /// Holds the current key; a background task calls `rotate`.
+/// #[derive(Debug)]
+/// struct Rotating(RwLock<ApiKey>);
+///
+/// impl Rotating {
+///     fn rotate(&self, key: ApiKey) {
+///         *self.0.write().unwrap() = key;
+///     }
+/// }
+///
+/// impl ApiKeyProvider for Rotating {
+///     fn api_key(&self) -> ApiKeyFuture<'_> {
+///         let key = self.0.read().unwrap().clone();
+///         Box::pin(async move { Ok(key) })
+///     }
+/// }
+///
+/// let provider = Arc::new(Rotating(RwLock::new(ApiKey::new("ffy_old").unwrap())));
+/// let builder = factify_invites::Client::builder().api_key_provider(provider.clone());
+/// provider.rotate(ApiKey::new("ffy_new").unwrap());
+/// # let _ = builder;
+/// ```
+pub trait ApiKeyProvider: Send + Sync + fmt::Debug {
+    /// The key to send now.
+    fn api_key(&self) -> ApiKeyFuture<'_>;
+}
+
+/// The future an [`ApiKeyProvider`] returns.
+pub type ApiKeyFuture<'a> = Pin<Box<dyn Future<Output = Result<ApiKey>> + Send + 'a>>;
+
+/// Where the client's key comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum Credentials {
+    /// No key: calls are sent unauthenticated.
+    None,
+    /// One key for the client's life.
+    Static(ApiKey),
+    /// A key asked for before each attempt.
+    Provider(Arc<dyn ApiKeyProvider>),
+}
+
+impl Credentials {
+    /// The key for the next attempt.
+    pub(crate) async fn current(&self) -> Result<Option<ApiKey>> {
+        match self {
+            Credentials::None => Ok(None),
+            Credentials::Static(key) => Ok(Some(key.clone())),
+            Credentials::Provider(provider) => provider.api_key().await.map(Some),
+        }
+    }
+
+    pub(crate) fn is_some(&self) -> bool {
+        !matches!(self, Credentials::None)
     }
 }
 

@@ -15,13 +15,16 @@ use std::time::Duration;
 
 use tonic::transport::{Channel, Endpoint};
 
-use crate::auth::ApiKey;
+use crate::auth::{ApiKey, ApiKeyProvider, Credentials};
+use crate::call::{Caller, Limiter};
 use crate::error::{Error, Result};
 use crate::ids::{IdError, IntoId, InviteId, OrganizationId};
 use crate::limits;
 use crate::pagination::ListInvites;
 use crate::proto;
-use crate::transport::{self, CallOptions, Rpc, Transport};
+use crate::rate_limit::{Cooldown, RateLimit};
+use crate::retry::{BudgetState, RetryBudget, RetryPolicy, Safety};
+use crate::transport::{self, CallOptions, GrpcTransport, Rpc, Transport};
 use crate::types::{self, Invite, Organization};
 
 /// Factify's production endpoint.
@@ -30,6 +33,8 @@ pub const DEFAULT_ENDPOINT: &str = "https://api.factify.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting may take when the builder sets no limit.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest response the client accepts when the builder sets no limit.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// A boxed future of this crate's request builders.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
@@ -51,20 +56,30 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     endpoint: String,
-    api_key: Option<Result<ApiKey, String>>,
+    credentials: Result<Credentials, String>,
     timeout: Option<Duration>,
     connect_timeout: Duration,
     user_agent: String,
+    retry: RetryPolicy,
+    retry_budget: RetryBudget,
+    rate_limit: Option<RateLimit>,
+    allow_insecure_http: bool,
+    max_response_bytes: usize,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
             endpoint: DEFAULT_ENDPOINT.to_owned(),
-            api_key: None,
+            credentials: Ok(Credentials::None),
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             user_agent: concat!("factify-invites/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+            retry_budget: RetryBudget::default(),
+            rate_limit: None,
+            allow_insecure_http: false,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -80,7 +95,52 @@ impl ClientBuilder {
     /// The API key, sent as `authorization: Bearer <key>` on every call.
     /// A malformed key is reported by `connect()`, without quoting it.
     pub fn api_key(mut self, key: impl AsRef<str>) -> Self {
-        self.api_key = Some(ApiKey::new(key).map_err(|err| err.to_string()));
+        self.credentials = ApiKey::new(key)
+            .map(Credentials::Static)
+            .map_err(|err| err.to_string());
+        self
+    }
+
+    /// Asks `provider` for the key before every attempt, for keys that
+    /// rotate while the client runs. Replaces [`ClientBuilder::api_key`].
+    pub fn api_key_provider(mut self, provider: Arc<dyn ApiKeyProvider>) -> Self {
+        self.credentials = Ok(Credentials::Provider(provider));
+        self
+    }
+
+    /// The retry policy of every call (calls can override it); see
+    /// [`RetryPolicy`] for the default. [`RetryPolicy::disabled`] turns
+    /// retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The retry budget shared by this client's clones; see [`RetryBudget`].
+    pub fn retry_budget(mut self, budget: RetryBudget) -> Self {
+        self.retry_budget = budget;
+        self
+    }
+
+    /// Keeps this client under `limit` by spacing its calls (off by
+    /// default); [`RateLimit::SPEC`] is Factify's published limit.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Allows sending the API key over plaintext `http://` to a host that is
+    /// not loopback. Off by default: the key would cross the network in the
+    /// clear, so such an endpoint is refused unless you say so here.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The largest response accepted, in bytes (4 MiB by default); a larger
+    /// one is refused with [`Error::InvalidResponse`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
         self
     }
 
@@ -134,7 +194,17 @@ impl ClientBuilder {
             .user_agent(self.user_agent.clone())
             .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?;
         match endpoint.uri().scheme_str() {
-            Some("http") => {}
+            Some("http") => {
+                let loopback = endpoint.uri().host().is_some_and(is_loopback);
+                let has_key = matches!(&self.credentials, Ok(credentials) if credentials.is_some());
+                if has_key && !loopback && !self.allow_insecure_http {
+                    return Err(invalid(format!(
+                        "refusing to send the API key over plaintext http:// to {:?}, which is not \
+                         loopback: use https://, or allow_insecure_http(true) if the network is trusted",
+                        endpoint.uri().host().unwrap_or_default()
+                    )));
+                }
+            }
             Some("https") => {
                 #[cfg(feature = "tls")]
                 {
@@ -159,16 +229,21 @@ impl ClientBuilder {
     }
 
     fn finish(self, channel: Channel) -> Result<Client> {
-        let api_key = match self.api_key {
-            None => None,
-            Some(Ok(key)) => Some(key),
-            Some(Err(message)) => return Err(Error::invalid_request("api_key", message)),
-        };
+        let credentials = self
+            .credentials
+            .map_err(|message| Error::invalid_request("api_key", message))?;
+        let transport = Transport::Grpc(GrpcTransport::new(channel, self.max_response_bytes));
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: Transport::grpc(channel),
-                api_key,
-                timeout: self.timeout,
+                caller: Caller {
+                    transport,
+                    credentials,
+                    timeout: self.timeout,
+                    retry: self.retry,
+                    budget: BudgetState::new(self.retry_budget),
+                    cooldown: Cooldown::default(),
+                    limiter: self.rate_limit.map(Limiter::new),
+                },
                 endpoint: self.endpoint,
             }),
         })
@@ -178,6 +253,9 @@ impl ClientBuilder {
     /// on the first call.
     pub async fn connect(self) -> Result<Client> {
         let endpoint = self.endpoint_config()?;
+        self.credentials
+            .clone()
+            .map_err(|message| Error::invalid_request("api_key", message))?;
         let channel = endpoint.connect().await.map_err(|err| {
             Error::Transport(crate::error::TransportError::new(
                 format!("could not connect to {}", self.endpoint),
@@ -242,20 +320,30 @@ pub struct Client {
 }
 
 struct Inner {
-    transport: Transport,
-    api_key: Option<ApiKey>,
-    timeout: Option<Duration>,
+    caller: Caller,
     endpoint: String,
 }
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let caller = &self.inner.caller;
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint)
-            .field("timeout", &self.inner.timeout)
-            .field("api_key", &self.inner.api_key)
-            .finish()
+            .field("timeout", &caller.timeout)
+            .field("credentials", &caller.credentials)
+            .field("retry", &caller.retry)
+            .field("rate_limit", &caller.limiter.is_some())
+            .finish_non_exhaustive()
     }
+}
+
+/// Whether `host` (from a URI, IPv6 in brackets) is this machine.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Client {
@@ -330,27 +418,23 @@ impl Client {
         }
     }
 
-    /// Sends one request with this client's key and defaults.
+    /// Sends one logical call with this client's key, deadline, retries
+    /// and rate limits.
     pub(crate) async fn unary<Req, Resp>(
         &self,
         rpc: Rpc,
+        safety: Safety,
+        organization_id: &str,
         request: Req,
         options: &CallOptions,
     ) -> Result<Resp>
     where
-        Req: prost::Message + Send + Sync + 'static,
+        Req: prost::Message + Clone + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        let timeout = options.timeout.or(self.inner.timeout);
         self.inner
-            .transport
-            .unary(
-                rpc,
-                request,
-                self.inner.api_key.as_ref(),
-                timeout,
-                &options.metadata,
-            )
+            .caller
+            .call(rpc, safety, organization_id, request, options)
             .await
     }
 }
@@ -390,6 +474,12 @@ macro_rules! call_options {
             /// Overrides the client's default timeout for this call only.
             pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
                 self.options.timeout = Some(timeout);
+                self
+            }
+
+            /// Overrides the client's retry policy for this call only.
+            pub fn retry_policy(mut self, policy: $crate::retry::RetryPolicy) -> Self {
+                self.options.retry = Some(policy);
                 self
             }
 
@@ -463,22 +553,38 @@ impl CreateInvite {
             organization_id: organization_id.into_string(),
             email: std::mem::take(&mut self.email),
             message: self.message.take(),
-            idempotency_key: self.idempotency_key.take(),
+            idempotency_key: Some(
+                self.idempotency_key
+                    .take()
+                    .unwrap_or_else(generated_idempotency_key),
+            ),
         })
     }
 
     /// Checks the arguments and sends the request.
     pub async fn send(mut self) -> Result<Invite> {
         let request = self.request()?;
+        let organization_id = request.organization_id.clone();
         let response: proto::CreateOrganizationInviteResponse = self
             .client
-            .unary(transport::CREATE, request, &self.options)
+            .unary(
+                transport::CREATE,
+                Safety::Idempotent,
+                &organization_id,
+                request,
+                &self.options,
+            )
             .await?;
         types::invite_from_wire(response.invite, "invite")
     }
 }
 
 call_options!(CreateInvite => Invite);
+
+/// A fresh idempotency key for one logical create: 128 random bits.
+fn generated_idempotency_key() -> String {
+    format!("fi-{:032x}", fastrand::u128(..))
+}
 
 /// Which state change an [`InviteAction`] asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -523,23 +629,35 @@ impl InviteAction {
         let invite = match self.action {
             Action::Resend => {
                 let request = proto::ResendOrganizationInviteRequest {
-                    organization_id,
+                    organization_id: organization_id.clone(),
                     invite_id,
                 };
                 let response: proto::ResendOrganizationInviteResponse = self
                     .client
-                    .unary(transport::RESEND, request, &self.options)
+                    .unary(
+                        transport::RESEND,
+                        Safety::NotIdempotent,
+                        &organization_id,
+                        request,
+                        &self.options,
+                    )
                     .await?;
                 response.invite
             }
             Action::Revoke => {
                 let request = proto::RevokeOrganizationInviteRequest {
-                    organization_id,
+                    organization_id: organization_id.clone(),
                     invite_id,
                 };
                 let response: proto::RevokeOrganizationInviteResponse = self
                     .client
-                    .unary(transport::REVOKE, request, &self.options)
+                    .unary(
+                        transport::REVOKE,
+                        Safety::NotIdempotent,
+                        &organization_id,
+                        request,
+                        &self.options,
+                    )
                     .await?;
                 response.invite
             }
@@ -580,12 +698,18 @@ impl AcceptInvite {
         }
         check_len(&self.token, limits::MAX_TOKEN_BYTES, "token")?;
         let request = proto::AcceptOrganizationInviteRequest {
-            organization_id,
+            organization_id: organization_id.clone(),
             token: self.token,
         };
         let response: proto::AcceptOrganizationInviteResponse = self
             .client
-            .unary(transport::ACCEPT, request, &self.options)
+            .unary(
+                transport::ACCEPT,
+                Safety::NotIdempotent,
+                &organization_id,
+                request,
+                &self.options,
+            )
             .await?;
         types::organization_from_wire(response.organization, "organization")
     }

@@ -315,6 +315,7 @@ pub struct Status {
     message: String,
     details: Vec<ErrorDetail>,
     retry_after: Option<Duration>,
+    local: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -327,8 +328,21 @@ impl Status {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            local: true,
             source: None,
         }
+    }
+
+    /// Sets the error that led to this one, reachable as `source()`.
+    pub(crate) fn caused_by(mut self, cause: Error) -> Status {
+        self.source = Some(Box::new(cause));
+        self
+    }
+
+    /// Whether the client made this status itself (its own deadline, say)
+    /// rather than receiving it from the server.
+    pub fn is_local(&self) -> bool {
+        self.local
     }
 
     /// A status from its parts as a server sent them; `details` is an encoded
@@ -342,6 +356,7 @@ impl Status {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Status {
         let mut status = Status::local(code, message);
+        status.local = false;
         status.source = source;
         if let Ok(rpc) = proto::google::rpc::Status::decode(details) {
             status.add_details(rpc.details);
@@ -428,19 +443,84 @@ impl fmt::Display for Status {
 #[derive(Debug)]
 pub struct TransportError {
     message: String,
+    before_send: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl TransportError {
+    /// A failure whose timing is read from its causes: a refused or failed
+    /// connection attempt happened before the request was sent; anything
+    /// else (a reset, a broken stream) may have come after the server acted.
     pub(crate) fn new(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> TransportError {
+        let source = source.into();
+        TransportError {
+            message: message.into(),
+            before_send: failed_to_connect(source.as_ref()),
+            source: Some(source),
+        }
+    }
+
+    /// A failure known to have happened before the request was sent.
+    pub(crate) fn unsent(
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> TransportError {
         TransportError {
             message: message.into(),
+            before_send: true,
             source: Some(source.into()),
         }
     }
+
+    /// Whether the request certainly never reached the server (the
+    /// connection could not be made), so that repeating it cannot duplicate
+    /// work.
+    pub fn is_before_send(&self) -> bool {
+        self.before_send
+    }
+}
+
+/// The first error of type `T` in `error`'s source chain.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = std::error::Error::source(error);
+    while let Some(cause) = current {
+        if let Some(found) = cause.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = cause.source();
+    }
+    None
+}
+
+/// Whether an error chain says that connecting failed: nothing was sent.
+fn failed_to_connect(error: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable | ErrorKind::NotFound
+            ) {
+                return true;
+            }
+        }
+        // tonic and hyper wrap connection failures in these words.
+        let text = error.to_string();
+        if text.contains("tcp connect error")
+            || text.contains("error trying to connect")
+            || text.contains("dns error")
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
 }
 
 impl fmt::Display for TransportError {
@@ -660,9 +740,19 @@ impl From<tonic::Status> for Error {
     /// connection refused, reset, TLS) is a [`Error::Transport`]; a status
     /// the server sent is mapped by its code.
     fn from(status: tonic::Status) -> Error {
+        if let Some(decode) = find_cause::<prost::DecodeError>(&status) {
+            return Error::invalid_response("response", format!("undecodable protobuf: {decode}"));
+        }
         if std::error::Error::source(&status).is_some() {
             let message = format!("{}: {}", Code::from(status.code()), status.message());
             return Error::Transport(TransportError::new(message, status));
+        }
+        if status.code() == tonic::Code::OutOfRange
+            && status
+                .message()
+                .contains("decoded message length too large")
+        {
+            return Error::invalid_response("response", status.message().to_owned());
         }
         let code = Code::from(status.code());
         let message = status.message().to_owned();

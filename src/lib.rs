@@ -61,12 +61,15 @@
 //! `[dev-dependencies]`.
 
 pub mod auth;
+mod call;
 pub mod client;
 pub mod error;
 pub mod ids;
 pub mod limits;
 pub mod pagination;
 pub mod proto;
+pub mod rate_limit;
+pub mod retry;
 #[cfg(feature = "test-server")]
 pub mod server;
 mod transport;

@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
 use crate::proto;
+use crate::retry::Safety;
 use crate::transport::{self, CallOptions};
 use crate::types::{self, Invite, InviteStatus, Page};
 
@@ -249,8 +250,16 @@ async fn fetch(
     request: proto::ListOrganizationInvitesRequest,
     options: CallOptions,
 ) -> Result<Page> {
-    let response: proto::ListOrganizationInvitesResponse =
-        client.unary(transport::LIST, request, &options).await?;
+    let organization_id = request.organization_id.clone();
+    let response: proto::ListOrganizationInvitesResponse = client
+        .unary(
+            transport::LIST,
+            Safety::Idempotent,
+            &organization_id,
+            request,
+            &options,
+        )
+        .await?;
     types::page_from_wire(response)
 }
 

@@ -15,9 +15,15 @@ fn assert_detail(error: &Error, reason: Reason, param: Option<&str>) {
     assert_eq!(error.reason(), Some(&reason), "{error}");
     assert_eq!(error.param(), param, "{error}");
     let request_id = error.request_id().expect("a request id");
-    assert!(request_id.starts_with("req_") && request_id.len() == 30, "{request_id}");
+    assert!(
+        request_id.starts_with("req_") && request_id.len() == 30,
+        "{request_id}"
+    );
     let line = error.to_string();
-    assert!(line.contains(reason.as_str()) && line.contains(request_id), "{line}");
+    assert!(
+        line.contains(reason.as_str()) && line.contains(request_id),
+        "{line}"
+    );
 }
 
 #[tokio::test]
@@ -36,7 +42,11 @@ async fn inviting_a_member_is_failed_precondition() {
 async fn resend_and_revoke_refuse_revoked_invites() {
     let env = start_server().await;
     let org = &env.fixture.organization;
-    let invite = env.client.create_invite(org, "ivy@example.com").await.unwrap();
+    let invite = env
+        .client
+        .create_invite(org, "ivy@example.com")
+        .await
+        .unwrap();
     env.client.revoke_invite(org, &invite.id).await.unwrap();
 
     let resend = env.client.resend_invite(org, &invite.id).await.unwrap_err();
@@ -71,17 +81,28 @@ async fn missing_and_unknown_keys_are_unauthenticated() {
 async fn keys_without_the_permission_are_denied() {
     let env = start_server().await;
     let org = &env.fixture.organization;
-    let invite = env.client.create_invite(org, "jay@example.com").await.unwrap();
+    let invite = env
+        .client
+        .create_invite(org, "jay@example.com")
+        .await
+        .unwrap();
 
     let reader = env.server.add_user("Reader", "reader@acme.test");
     env.server.add_member(org, &reader);
-    let no_perms = env.client_with_key(&env.server.add_api_key(&reader, Permissions::NONE)).await;
-    let err = no_perms.create_invite(org, "kim@example.com").await.unwrap_err();
+    let no_perms = env
+        .client_with_key(&env.server.add_api_key(&reader, Permissions::NONE))
+        .await;
+    let err = no_perms
+        .create_invite(org, "kim@example.com")
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::PermissionDenied(_)), "{err:?}");
     assert_detail(&err, Reason::InsufficientPermissions, None);
 
     // Inviting does not allow revoking: that needs permission to manage members.
-    let inviter = env.client_with_key(&env.server.add_api_key(&reader, Permissions::INVITE_ONLY)).await;
+    let inviter = env
+        .client_with_key(&env.server.add_api_key(&reader, Permissions::INVITE_ONLY))
+        .await;
     inviter.resend_invite(org, &invite.id).await.unwrap();
     let err = inviter.revoke_invite(org, &invite.id).await.unwrap_err();
     assert!(matches!(err, Error::PermissionDenied(_)), "{err:?}");
@@ -91,10 +112,15 @@ async fn keys_without_the_permission_are_denied() {
 async fn accepting_with_another_email_is_denied() {
     let env = start_server().await;
     let org = &env.fixture.organization;
-    env.client.create_invite(org, "lee@example.com").await.unwrap();
+    env.client
+        .create_invite(org, "lee@example.com")
+        .await
+        .unwrap();
     let token = env.server.last_email_to("lee@example.com").unwrap().token;
 
-    let (_, mallory) = env.outsider("Mallory", "mallory@example.com", Permissions::NONE).await;
+    let (_, mallory) = env
+        .outsider("Mallory", "mallory@example.com", Permissions::NONE)
+        .await;
     let err = mallory.accept_invite(org, &token).await.unwrap_err();
     assert!(matches!(err, Error::PermissionDenied(_)), "{err:?}");
     assert_detail(&err, Reason::InsufficientPermissions, None);
@@ -104,8 +130,13 @@ async fn accepting_with_another_email_is_denied() {
 async fn accepting_as_a_member_already_is_failed_precondition() {
     let env = start_server().await;
     let org = &env.fixture.organization;
-    let (lee, lee_client) = env.outsider("Lee", "lee@example.com", Permissions::NONE).await;
-    env.client.create_invite(org, "lee@example.com").await.unwrap();
+    let (lee, lee_client) = env
+        .outsider("Lee", "lee@example.com", Permissions::NONE)
+        .await;
+    env.client
+        .create_invite(org, "lee@example.com")
+        .await
+        .unwrap();
     let token = env.server.last_email_to("lee@example.com").unwrap().token;
     env.server.add_member(org, &lee);
 
@@ -134,11 +165,21 @@ async fn unknown_organizations_invites_and_tokens_are_not_found() {
     // An invitation of another organization is not found in this one.
     let other_org = env.server.add_organization("Globex");
     env.server.add_member(&other_org, &env.fixture.admin);
-    let elsewhere = env.client.create_invite(&other_org, "max@example.com").await.unwrap();
-    let err = env.client.resend_invite(org, &elsewhere.id).await.unwrap_err();
+    let elsewhere = env
+        .client
+        .create_invite(&other_org, "max@example.com")
+        .await
+        .unwrap();
+    let err = env
+        .client
+        .resend_invite(org, &elsewhere.id)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 
-    let (_, max) = env.outsider("Max", "max@example.com", Permissions::NONE).await;
+    let (_, max) = env
+        .outsider("Max", "max@example.com", Permissions::NONE)
+        .await;
     let err = max.accept_invite(org, "no-such-token").await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 }
@@ -148,27 +189,49 @@ async fn revoked_and_expired_tokens_are_not_found_and_expiry_reads_as_expired() 
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let env = start_with(ReferenceServer::with_clock(clock.clone())).await;
     let org = &env.fixture.organization;
-    let (_, nia) = env.outsider("Nia", "nia@example.com", Permissions::NONE).await;
+    let (_, nia) = env
+        .outsider("Nia", "nia@example.com", Permissions::NONE)
+        .await;
 
-    let revoked = env.client.create_invite(org, "nia@example.com").await.unwrap();
+    let revoked = env
+        .client
+        .create_invite(org, "nia@example.com")
+        .await
+        .unwrap();
     let revoked_token = env.server.last_email_to("nia@example.com").unwrap().token;
     env.client.revoke_invite(org, &revoked.id).await.unwrap();
     let err = nia.accept_invite(org, &revoked_token).await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 
-    let expiring = env.client.create_invite(org, "nia@example.com").await.unwrap();
-    assert_ne!(expiring.id, revoked.id, "a revoked invitation is not reused");
+    let expiring = env
+        .client
+        .create_invite(org, "nia@example.com")
+        .await
+        .unwrap();
+    assert_ne!(
+        expiring.id, revoked.id,
+        "a revoked invitation is not reused"
+    );
     let token = env.server.last_email_to("nia@example.com").unwrap().token;
     clock.advance(Duration::from_secs(7 * 24 * 3600 + 1));
 
     let err = nia.accept_invite(org, &token).await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
-    let expired = env.client.list_invites(org).status(InviteStatus::Expired).await.unwrap();
+    let expired = env
+        .client
+        .list_invites(org)
+        .status(InviteStatus::Expired)
+        .await
+        .unwrap();
     assert_eq!(expired.items.len(), 1);
     assert_eq!(expired.items[0].id, expiring.id);
 
     // Revoking an expired invitation is refused; resending revives it.
-    let err = env.client.revoke_invite(org, &expiring.id).await.unwrap_err();
+    let err = env
+        .client
+        .revoke_invite(org, &expiring.id)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::FailedPrecondition(_)), "{err:?}");
     let revived = env.client.resend_invite(org, &expiring.id).await.unwrap();
     assert_eq!(revived.status, InviteStatus::Pending);
@@ -182,17 +245,31 @@ async fn server_side_validation_names_the_field() {
     let org = &env.fixture.organization;
 
     // A status this client can express but the server does not know.
-    let err = env.client.list_invites(org).status(InviteStatus::Unknown(99)).await.unwrap_err();
+    let err = env
+        .client
+        .list_invites(org)
+        .status(InviteStatus::Unknown(99))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     assert_detail(&err, Reason::InvalidEnumValue, Some("status"));
 
     // A page token the server never issued.
-    let err = env.client.list_invites(org).page(Some("forged")).await.unwrap_err();
+    let err = env
+        .client
+        .list_invites(org)
+        .page(Some("forged"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     assert_detail(&err, Reason::InvalidCursor, Some("page_token"));
 
     // The same idempotency key for another request.
-    env.client.create_invite(org, "oz@example.com").idempotency_key("k1").await.unwrap();
+    env.client
+        .create_invite(org, "oz@example.com")
+        .idempotency_key("k1")
+        .await
+        .unwrap();
     let err = env
         .client
         .create_invite(org, "pat@example.com")
@@ -208,7 +285,10 @@ async fn a_token_used_with_other_filters_is_an_invalid_cursor() {
     let env = start_server().await;
     let org = &env.fixture.organization;
     for i in 0..3 {
-        env.client.create_invite(org, format!("q{i}@example.com")).await.unwrap();
+        env.client
+            .create_invite(org, format!("q{i}@example.com"))
+            .await
+            .unwrap();
     }
     let first = env.client.list_invites(org).page_size(1).await.unwrap();
     let token = first.next_page_token.expect("more pages");
@@ -231,14 +311,27 @@ async fn rate_limits_are_resource_exhausted_with_retry_info() {
     });
     let env = start_with(server).await;
     let org = &env.fixture.organization;
-    env.client.create_invite(org, "r1@example.com").await.unwrap();
-    env.client.create_invite(org, "r2@example.com").await.unwrap();
+    env.client
+        .create_invite(org, "r1@example.com")
+        .await
+        .unwrap();
+    env.client
+        .create_invite(org, "r2@example.com")
+        .await
+        .unwrap();
 
-    let err = env.client.create_invite(org, "r3@example.com").await.unwrap_err();
+    let err = env
+        .client
+        .create_invite(org, "r3@example.com")
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::ResourceExhausted(_)), "{err:?}");
     assert_detail(&err, Reason::RateLimitExceeded, None);
     let wait = err.retry_after().expect("RetryInfo");
-    assert!(wait > Duration::ZERO && wait <= Duration::from_secs(60), "{wait:?}");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(60),
+        "{wait:?}"
+    );
     assert!(err.is_retryable());
     // Reads are under the general limit, still open.
     env.client.list_invites(org).await.unwrap();

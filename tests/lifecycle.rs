@@ -42,12 +42,26 @@ async fn creating_again_for_a_pending_email_resends_instead_of_duplicating() {
     let env = start_server().await;
     let org = &env.fixture.organization;
 
-    let first = env.client.create_invite(org, "carol@example.com").await.unwrap();
-    let second = env.client.create_invite(org, "CAROL@Example.com").await.unwrap();
+    let first = env
+        .client
+        .create_invite(org, "carol@example.com")
+        .await
+        .unwrap();
+    let second = env
+        .client
+        .create_invite(org, "CAROL@Example.com")
+        .await
+        .unwrap();
 
     assert_eq!(first.id, second.id);
     assert!(second.expires_at >= first.expires_at);
-    let all: Vec<_> = env.client.list_invites(org).into_stream().try_collect().await.unwrap();
+    let all: Vec<_> = env
+        .client
+        .list_invites(org)
+        .into_stream()
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 1);
     let emails = env.server.sent_emails();
     assert_eq!(emails.len(), 2);
@@ -81,7 +95,11 @@ async fn idempotency_key_replays_the_original_without_a_second_email() {
 async fn resend_refreshes_the_token_and_revoke_ends_it() {
     let env = start_server().await;
     let org = &env.fixture.organization;
-    let invite = env.client.create_invite(org, "erin@example.com").await.unwrap();
+    let invite = env
+        .client
+        .create_invite(org, "erin@example.com")
+        .await
+        .unwrap();
 
     let resent = env.client.resend_invite(org, &invite.id).await.unwrap();
     assert_eq!(resent.id, invite.id);
@@ -101,8 +119,15 @@ async fn create_accept_and_list_end_to_end() {
         .outsider("Frank", "frank@example.com", Permissions::NONE)
         .await;
 
-    let invite = env.client.create_invite(org, "frank@example.com").await.unwrap();
-    let email = env.server.last_email_to("frank@example.com").expect("an email was sent");
+    let invite = env
+        .client
+        .create_invite(org, "frank@example.com")
+        .await
+        .unwrap();
+    let email = env
+        .server
+        .last_email_to("frank@example.com")
+        .expect("an email was sent");
     assert_eq!(email.invite_id, invite.id);
 
     let joined = frank_client.accept_invite(org, &email.token).await.unwrap();
@@ -118,13 +143,19 @@ async fn create_accept_and_list_end_to_end() {
         .await
         .unwrap();
     assert_eq!(accepted.len(), 1);
-    let acceptance = accepted[0].accepted.as_ref().expect("accepted_at and accepted_by");
+    let acceptance = accepted[0]
+        .accepted
+        .as_ref()
+        .expect("accepted_at and accepted_by");
     assert_eq!(acceptance.by.id, frank);
     assert!(acceptance.at >= accepted[0].created_at);
 
     // Now a member: inviting Frank again is a failed precondition.
     let again = env.client.create_invite(org, "frank@example.com").await;
-    assert!(matches!(again, Err(factify_invites::Error::FailedPrecondition(_))), "{again:?}");
+    assert!(
+        matches!(again, Err(factify_invites::Error::FailedPrecondition(_))),
+        "{again:?}"
+    );
 }
 
 #[tokio::test]
@@ -167,7 +198,11 @@ async fn clones_share_one_client_and_run_concurrently() {
         .map(|i| {
             let client = env.client.clone();
             let org = org.clone();
-            tokio::spawn(async move { client.create_invite(&org, format!("user{i}@example.com")).await })
+            tokio::spawn(async move {
+                client
+                    .create_invite(&org, format!("user{i}@example.com"))
+                    .await
+            })
         })
         .collect();
     for task in tasks {

@@ -16,7 +16,10 @@ use tonic::{Request, Response, Status};
 struct Canned(proto::OrganizationInvite);
 
 fn valid_invite() -> proto::OrganizationInvite {
-    let at = prost_types::Timestamp { seconds: 1_750_000_000, nanos: 0 };
+    let at = prost_types::Timestamp {
+        seconds: 1_750_000_000,
+        nanos: 0,
+    };
     proto::OrganizationInvite {
         id: "inv_01h2xcejqtf2nbrexx3vqjhp42".into(),
         organization_id: "org_01h2xcejqtf2nbrexx3vqjhp41".into(),
@@ -29,7 +32,10 @@ fn valid_invite() -> proto::OrganizationInvite {
             ..Default::default()
         }),
         created_at: Some(at),
-        expires_at: Some(prost_types::Timestamp { seconds: at.seconds + 604_800, nanos: 0 }),
+        expires_at: Some(prost_types::Timestamp {
+            seconds: at.seconds + 604_800,
+            nanos: 0,
+        }),
         ..Default::default()
     }
 }
@@ -40,7 +46,9 @@ impl OrganizationInviteService for Canned {
         &self,
         _: Request<CreateOrganizationInviteRequest>,
     ) -> Result<Response<CreateOrganizationInviteResponse>, Status> {
-        Ok(Response::new(CreateOrganizationInviteResponse { invite: Some(self.0.clone()) }))
+        Ok(Response::new(CreateOrganizationInviteResponse {
+            invite: Some(self.0.clone()),
+        }))
     }
     async fn list_organization_invites(
         &self,
@@ -55,20 +63,27 @@ impl OrganizationInviteService for Canned {
         &self,
         _: Request<ResendOrganizationInviteRequest>,
     ) -> Result<Response<ResendOrganizationInviteResponse>, Status> {
-        Ok(Response::new(ResendOrganizationInviteResponse { invite: None }))
+        Ok(Response::new(ResendOrganizationInviteResponse {
+            invite: None,
+        }))
     }
     async fn revoke_organization_invite(
         &self,
         _: Request<RevokeOrganizationInviteRequest>,
     ) -> Result<Response<RevokeOrganizationInviteResponse>, Status> {
-        Ok(Response::new(RevokeOrganizationInviteResponse { invite: Some(self.0.clone()) }))
+        Ok(Response::new(RevokeOrganizationInviteResponse {
+            invite: Some(self.0.clone()),
+        }))
     }
     async fn accept_organization_invite(
         &self,
         _: Request<AcceptOrganizationInviteRequest>,
     ) -> Result<Response<AcceptOrganizationInviteResponse>, Status> {
         Ok(Response::new(AcceptOrganizationInviteResponse {
-            organization: Some(Organization { id: "org_01h2xcejqtf2nbrexx3vqjhp41".into(), ..Default::default() }),
+            organization: Some(Organization {
+                id: "org_01h2xcejqtf2nbrexx3vqjhp41".into(),
+                ..Default::default()
+            }),
         }))
     }
 }
@@ -105,10 +120,19 @@ async fn a_missing_required_field_is_an_invalid_response() {
     let mut invite = valid_invite();
     invite.created_at = None;
     let client = serve(invite).await;
-    assert_eq!(field_of(client.create_invite(ORG, "ada@example.com").await), "invite.created_at");
-    assert_eq!(field_of(client.revoke_invite(ORG, INVITE).await), "invite.created_at");
+    assert_eq!(
+        field_of(client.create_invite(ORG, "ada@example.com").await),
+        "invite.created_at"
+    );
+    assert_eq!(
+        field_of(client.revoke_invite(ORG, INVITE).await),
+        "invite.created_at"
+    );
     // In a list, the path says which item.
-    assert_eq!(field_of(client.list_invites(ORG).await), "items[1].created_at");
+    assert_eq!(
+        field_of(client.list_invites(ORG).await),
+        "items[1].created_at"
+    );
 }
 
 #[tokio::test]
@@ -116,9 +140,18 @@ async fn a_missing_sender_name_or_message_is_named() {
     let mut invite = valid_invite();
     invite.sender.as_mut().unwrap().name.clear();
     let client = serve(invite).await;
-    assert_eq!(field_of(client.create_invite(ORG, "ada@example.com").await), "invite.sender.name");
-    assert_eq!(field_of(client.resend_invite(ORG, INVITE).await), "response.invite");
-    assert_eq!(field_of(client.accept_invite(ORG, "t").await), "organization.created_at");
+    assert_eq!(
+        field_of(client.create_invite(ORG, "ada@example.com").await),
+        "invite.sender.name"
+    );
+    assert_eq!(
+        field_of(client.resend_invite(ORG, INVITE).await),
+        "response.invite"
+    );
+    assert_eq!(
+        field_of(client.accept_invite(ORG, "t").await),
+        "organization.created_at"
+    );
 }
 
 #[tokio::test]
@@ -126,7 +159,10 @@ async fn a_malformed_id_from_the_server_is_an_invalid_response() {
     let mut invite = valid_invite();
     invite.id = "INV-1".into();
     let client = serve(invite).await;
-    let err = client.create_invite(ORG, "ada@example.com").await.unwrap_err();
+    let err = client
+        .create_invite(ORG, "ada@example.com")
+        .await
+        .unwrap_err();
     assert_eq!(err.param(), Some("invite.id"));
     assert!(err.to_string().contains("invalid response"), "{err}");
 }

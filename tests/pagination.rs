@@ -14,7 +14,10 @@ use futures::{StreamExt, TryStreamExt};
 
 /// Seeds `count` invitations one second apart from a day ago, the newest
 /// last; returns their IDs and the first one's creation time.
-fn seed_from(env: &common::TestEnv, count: usize) -> (Vec<factify_invites::InviteId>, chrono::DateTime<Utc>) {
+fn seed_from(
+    env: &common::TestEnv,
+    count: usize,
+) -> (Vec<factify_invites::InviteId>, chrono::DateTime<Utc>) {
     let start = Utc::now() - Duration::days(1);
     let ids = (0..count)
         .map(|i| {
@@ -64,7 +67,9 @@ async fn filters_apply_together_across_pages() {
     }
     let other_sender = env.server.add_user("Other", "other@acme.test");
     env.server.add_member(org, &other_sender);
-    let by_other = env.server.seed_invite(org, "person9999@example.com", &other_sender, start);
+    let by_other = env
+        .server
+        .seed_invite(org, "person9999@example.com", &other_sender, start);
 
     let revoked: Vec<Invite> = env
         .client
@@ -76,8 +81,13 @@ async fn filters_apply_together_across_pages() {
         .await
         .unwrap();
     assert_eq!(revoked.len(), 100);
-    assert!(revoked.iter().all(|invite| invite.status == InviteStatus::Revoked));
-    assert_eq!(revoked.iter().map(|i| &i.id).collect::<HashSet<_>>().len(), 100);
+    assert!(revoked
+        .iter()
+        .all(|invite| invite.status == InviteStatus::Revoked));
+    assert_eq!(
+        revoked.iter().map(|i| &i.id).collect::<HashSet<_>>().len(),
+        100
+    );
 
     // person01xx: 100 invitations, 10 of them revoked; contains is case-insensitive.
     let pending_01: Vec<Invite> = env
@@ -107,8 +117,16 @@ async fn filters_apply_together_across_pages() {
         .unwrap();
     assert!(exact_case.items.is_empty(), "exact is case-sensitive");
 
-    let from_other = env.client.list_invites(org).sender(&other_sender).await.unwrap();
-    assert_eq!(from_other.items.iter().map(|i| &i.id).collect::<Vec<_>>(), vec![&by_other]);
+    let from_other = env
+        .client
+        .list_invites(org)
+        .sender(&other_sender)
+        .await
+        .unwrap();
+    assert_eq!(
+        from_other.items.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        vec![&by_other]
+    );
 
     // Seconds 100..=199 inclusive.
     let window: Vec<Invite> = env
@@ -122,7 +140,9 @@ async fn filters_apply_together_across_pages() {
         .await
         .unwrap();
     assert_eq!(window.len(), 100);
-    assert!(window.windows(2).all(|w| w[0].created_at >= w[1].created_at));
+    assert!(window
+        .windows(2)
+        .all(|w| w[0].created_at >= w[1].created_at));
 }
 
 #[tokio::test]
@@ -135,7 +155,11 @@ async fn dropping_a_stream_stops_fetching() {
         .list_invites(&env.fixture.organization)
         .page_size(10)
         .into_stream();
-    assert_eq!(env.server.call_count(Method::List), 0, "nothing fetched before polling");
+    assert_eq!(
+        env.server.call_count(Method::List),
+        0,
+        "nothing fetched before polling"
+    );
     let first_fifteen: Vec<_> = stream.by_ref().take(15).try_collect().await.unwrap();
     assert_eq!(first_fifteen.len(), 15);
     drop(stream);
@@ -157,7 +181,10 @@ async fn pages_and_tokens_walk_both_ways() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(), vec![10, 10, 5]);
+    assert_eq!(
+        pages.iter().map(|p| p.items.len()).collect::<Vec<_>>(),
+        vec![10, 10, 5]
+    );
     assert!(pages[0].prev_page_token.is_none());
     assert!(pages[2].next_page_token.is_none());
 

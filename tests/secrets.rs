@@ -18,8 +18,13 @@ const KEY: &str = "ffy_live_4f9a8b7c6d5e_super_secret";
 
 #[tokio::test]
 async fn the_key_appears_in_no_debug_or_display() {
-    let builder = Client::builder().endpoint("http://127.0.0.1:9").api_key(KEY);
-    assert!(!format!("{builder:?}").contains("super_secret"), "{builder:?}");
+    let builder = Client::builder()
+        .endpoint("http://127.0.0.1:9")
+        .api_key(KEY);
+    assert!(
+        !format!("{builder:?}").contains("super_secret"),
+        "{builder:?}"
+    );
     let client = builder.connect_lazy().unwrap();
     let shown = format!("{client:?}");
     assert!(!shown.contains("super_secret"), "{shown}");
@@ -40,7 +45,10 @@ async fn the_key_appears_in_no_debug_or_display() {
 async fn server_errors_do_not_echo_the_key() {
     let env = common::start_server().await;
     let client = env.client_with_key(KEY).await;
-    let err = client.list_invites(&env.fixture.organization).await.unwrap_err();
+    let err = client
+        .list_invites(&env.fixture.organization)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Unauthenticated(_)));
     for shown in [format!("{err}"), format!("{err:?}")] {
         assert!(!shown.contains("super_secret"), "{shown}");

@@ -21,29 +21,77 @@ async fn every_bad_argument_is_refused_before_the_network() {
     let invite = "inv_01h2xcejqtf2nbrexx3vqjhp42";
 
     let cases: Vec<(&str, &'static str)> = vec![
-        ("create: malformed org", field_of(client.create_invite("org_nope", "a@example.com").await)),
-        ("create: invite id as org", field_of(client.create_invite(invite, "a@example.com").await)),
-        ("create: not an email", field_of(client.create_invite(org, "not-an-email").await)),
-        ("create: empty email", field_of(client.create_invite(org, "").await)),
+        (
+            "create: malformed org",
+            field_of(client.create_invite("org_nope", "a@example.com").await),
+        ),
+        (
+            "create: invite id as org",
+            field_of(client.create_invite(invite, "a@example.com").await),
+        ),
+        (
+            "create: not an email",
+            field_of(client.create_invite(org, "not-an-email").await),
+        ),
+        (
+            "create: empty email",
+            field_of(client.create_invite(org, "").await),
+        ),
         (
             "create: message too long",
-            field_of(client.create_invite(org, "a@example.com").message("x".repeat(2001)).await),
+            field_of(
+                client
+                    .create_invite(org, "a@example.com")
+                    .message("x".repeat(2001))
+                    .await,
+            ),
         ),
         (
             "create: key too long",
-            field_of(client.create_invite(org, "a@example.com").idempotency_key("k".repeat(256)).await),
+            field_of(
+                client
+                    .create_invite(org, "a@example.com")
+                    .idempotency_key("k".repeat(256))
+                    .await,
+            ),
         ),
         (
             "create: bad metadata",
-            field_of(client.create_invite(org, "a@example.com").metadata("bad key", "v").await),
+            field_of(
+                client
+                    .create_invite(org, "a@example.com")
+                    .metadata("bad key", "v")
+                    .await,
+            ),
         ),
-        ("resend: malformed invite", field_of(client.resend_invite(org, "inv_123").await)),
-        ("revoke: malformed org", field_of(client.revoke_invite("ORG_X", invite).await)),
-        ("accept: empty token", field_of(client.accept_invite(org, "").await)),
-        ("accept: token too long", field_of(client.accept_invite(org, "t".repeat(129)).await)),
-        ("list: page size 0", field_of(client.list_invites(org).page_size(0).await)),
-        ("list: page size 101", field_of(client.list_invites(org).page_size(101).await)),
-        ("list: malformed sender", field_of(client.list_invites(org).sender("user_x").await)),
+        (
+            "resend: malformed invite",
+            field_of(client.resend_invite(org, "inv_123").await),
+        ),
+        (
+            "revoke: malformed org",
+            field_of(client.revoke_invite("ORG_X", invite).await),
+        ),
+        (
+            "accept: empty token",
+            field_of(client.accept_invite(org, "").await),
+        ),
+        (
+            "accept: token too long",
+            field_of(client.accept_invite(org, "t".repeat(129)).await),
+        ),
+        (
+            "list: page size 0",
+            field_of(client.list_invites(org).page_size(0).await),
+        ),
+        (
+            "list: page size 101",
+            field_of(client.list_invites(org).page_size(101).await),
+        ),
+        (
+            "list: malformed sender",
+            field_of(client.list_invites(org).sender("user_x").await),
+        ),
         (
             "list: inverted range",
             field_of(
@@ -75,7 +123,11 @@ async fn every_bad_argument_is_refused_before_the_network() {
     for ((case, field), expected) in cases.iter().zip(expected) {
         assert_eq!(*field, expected, "{case}");
     }
-    assert_eq!(env.server.total_calls(), 0, "no request may reach the server");
+    assert_eq!(
+        env.server.total_calls(),
+        0,
+        "no request may reach the server"
+    );
 }
 
 #[tokio::test]
@@ -101,7 +153,13 @@ async fn a_stream_with_bad_filters_yields_one_error_and_ends() {
     let env = start_server().await;
     let mut stream = env.client.list_invites("org_bad").into_stream();
     let first = stream.next().await.expect("one item");
-    assert!(matches!(first, Err(Error::InvalidRequest { field: "organization_id", .. })));
+    assert!(matches!(
+        first,
+        Err(Error::InvalidRequest {
+            field: "organization_id",
+            ..
+        })
+    ));
     assert!(stream.next().await.is_none());
     assert_eq!(env.server.total_calls(), 0);
 }

@@ -1,18 +1,22 @@
-//! How a request reaches the server: one generic unary call over a tonic
-//! [`Channel`], shared by every method of the client.
+//! How a request reaches the server: the methods of the service ([`Rpc`]),
+//! what one call adds to the client's defaults ([`CallOptions`]), and the
+//! [`Transport`] that sends one attempt.
 //!
-//! Keeping the wire in one place means the authorization header, deadline,
-//! extra metadata and error mapping are written once, not once per method.
+//! Keeping the wire behind one generic unary call means the authorization
+//! header, deadline, extra metadata and error mapping are written once, not
+//! once per method.
+
+mod grpc;
+
+pub(crate) use grpc::GrpcTransport;
 
 use std::time::Duration;
 
-use tonic::client::Grpc;
-use tonic::codegen::http::uri::PathAndQuery;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
-use tonic::transport::Channel;
 
 use crate::auth::ApiKey;
-use crate::error::{Code, Error, Result, Status};
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
 
 /// One method of `factify.api.v1beta.OrganizationInviteService`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +49,8 @@ pub(crate) struct CallOptions {
     pub(crate) timeout: Option<Duration>,
     /// Extra request metadata (HTTP headers).
     pub(crate) metadata: Vec<(AsciiMetadataKey, AsciiMetadataValue)>,
+    /// Overrides the client's retry policy for this call.
+    pub(crate) retry: Option<RetryPolicy>,
     /// What was wrong with the first invalid metadata entry, reported by
     /// `send()` so that a builder chain never fails half-way.
     pub(crate) invalid_metadata: Option<String>,
@@ -81,69 +87,36 @@ impl CallOptions {
     }
 }
 
-/// The wire under the client.
+/// One attempt's wire parameters.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Attempt<'a> {
+    /// The method.
+    pub(crate) rpc: Rpc,
+    /// The key for this attempt, if any.
+    pub(crate) api_key: Option<&'a ApiKey>,
+    /// What is left of the call's deadline, sent to the server.
+    pub(crate) timeout: Option<Duration>,
+    /// Extra metadata.
+    pub(crate) metadata: &'a [(AsciiMetadataKey, AsciiMetadataValue)],
+}
+
+/// The wire under the client: the protocol chosen on the builder.
 #[derive(Debug, Clone)]
-pub(crate) struct Transport {
-    grpc: Grpc<Channel>,
+pub(crate) enum Transport {
+    /// gRPC over HTTP/2, through tonic.
+    Grpc(GrpcTransport),
 }
 
 impl Transport {
-    pub(crate) fn grpc(channel: Channel) -> Transport {
-        Transport {
-            grpc: Grpc::new(channel),
-        }
-    }
-
-    /// Sends one request and waits for its response, for at most `timeout`
-    /// (also sent to the server as the gRPC deadline).
-    pub(crate) async fn unary<Req, Resp>(
-        &self,
-        rpc: Rpc,
-        request: Req,
-        api_key: Option<&ApiKey>,
-        timeout: Option<Duration>,
-        metadata: &[(AsciiMetadataKey, AsciiMetadataValue)],
-    ) -> Result<Resp>
+    /// Sends one attempt and waits for its response, for at most
+    /// `attempt.timeout`.
+    pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
     where
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
-        let mut request = tonic::Request::new(request);
-        let headers = request.metadata_mut();
-        for (key, value) in metadata {
-            headers.insert(key.clone(), value.clone());
-        }
-        if let Some(key) = api_key {
-            headers.insert("authorization", key.header().clone());
-        }
-        if let Some(timeout) = timeout {
-            request.set_timeout(timeout);
-        }
-
-        let mut grpc = self.grpc.clone();
-        let call = async move {
-            grpc.ready().await.map_err(|err| {
-                Error::Transport(crate::error::TransportError::new(
-                    "the connection to the server is not ready",
-                    err,
-                ))
-            })?;
-            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
-            let response = grpc
-                .unary(request, PathAndQuery::from_static(rpc.path), codec)
-                .await?;
-            Ok(response.into_inner())
-        };
-        match timeout {
-            // The server enforces the deadline it was sent, but a stalled
-            // connection would never answer: the client keeps its own timer.
-            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                Err(Error::DeadlineExceeded(Status::local(
-                    Code::DeadlineExceeded,
-                    format!("{} did not answer within {limit:?}", rpc.name),
-                )))
-            }),
-            None => call.await,
+        match self {
+            Transport::Grpc(grpc) => grpc.unary(attempt, request).await,
         }
     }
 }

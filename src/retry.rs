@@ -1,0 +1,348 @@
+//! Retries: the [`RetryPolicy`] (which failures, how many attempts, how
+//! long to wait), its exponential backoff with full jitter, and the
+//! [`RetryBudget`] shared by a client's clones that stops retry storms.
+//!
+//! What each method may retry is decided by [`Safety`]: a request the server
+//! may already have acted on is retried only when repeating it cannot
+//! duplicate work (see the table in the README and [`crate::Client`]).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// How the random part of each backoff is drawn.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Jitter {
+    /// "Full jitter": each wait is uniform between zero and the backoff, so
+    /// that clients failing together do not retry together. The default.
+    #[default]
+    Full,
+    /// Full jitter from a fixed seed, so that a test sees the same waits on
+    /// every run.
+    Seeded(u64),
+    /// No randomness: each wait is the whole backoff.
+    None,
+}
+
+/// When and how often a failed call is tried again.
+///
+/// The default retries `UNAVAILABLE`, `RESOURCE_EXHAUSTED` (waiting at least
+/// the server's `RetryInfo` delay) and connection failures, up to 4
+/// attempts in all, waiting 100 ms, 200 ms, 400 ms... (at most 5 s) with
+/// full jitter, and never past the call's deadline. Errors that a repeat
+/// cannot fix (`INVALID_ARGUMENT`, `FAILED_PRECONDITION`,
+/// `PERMISSION_DENIED`, `UNAUTHENTICATED`, `NOT_FOUND`...) are never
+/// retried.
+///
+/// ```
+/// use std::time::Duration;
+/// use factify_invites::retry::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .with_max_attempts(8)
+///     .with_max_backoff(Duration::from_secs(10))
+///     .with_max_elapsed(Duration::from_secs(60));
+/// let never = RetryPolicy::disabled();
+/// # let _ = (patient, never);
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included; 1 turns retries off.
+    pub max_attempts: u32,
+    /// The backoff before the first retry.
+    pub initial_backoff: Duration,
+    /// The most any one backoff may grow to.
+    pub max_backoff: Duration,
+    /// How much each backoff grows over the one before.
+    pub multiplier: f64,
+    /// A cap on the time from the first attempt to the start of the last,
+    /// on top of the call's deadline; `None` leaves only the deadline.
+    pub max_elapsed: Option<Duration>,
+    /// How the waits are randomized.
+    pub jitter: Jitter,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            multiplier: 2.0,
+            max_elapsed: None,
+            jitter: Jitter::Full,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries: every call makes exactly one attempt.
+    pub fn disabled() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Sets the number of attempts in all (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the first backoff.
+    #[must_use]
+    pub fn with_initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// Sets the largest backoff.
+    #[must_use]
+    pub fn with_max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// Sets the growth factor of the backoff (at least 1).
+    #[must_use]
+    pub fn with_multiplier(mut self, multiplier: f64) -> Self {
+        self.multiplier = if multiplier.is_finite() {
+            multiplier.max(1.0)
+        } else {
+            1.0
+        };
+        self
+    }
+
+    /// Caps the time spent retrying, from the first attempt.
+    #[must_use]
+    pub fn with_max_elapsed(mut self, limit: Duration) -> Self {
+        self.max_elapsed = Some(limit);
+        self
+    }
+
+    /// Sets how waits are randomized.
+    #[must_use]
+    pub fn with_jitter(mut self, jitter: Jitter) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The backoff ceiling before retry number `retry` (1 for the first).
+    pub(crate) fn backoff_ceiling(&self, retry: u32) -> Duration {
+        let exponent = i32::try_from(retry.saturating_sub(1)).unwrap_or(i32::MAX);
+        let factor = self.multiplier.powi(exponent);
+        let ceiling = self.initial_backoff.as_secs_f64() * factor;
+        if !ceiling.is_finite() || ceiling >= self.max_backoff.as_secs_f64() {
+            self.max_backoff
+        } else {
+            Duration::from_secs_f64(ceiling.max(0.0))
+        }
+    }
+}
+
+/// The random source of one logical call's backoffs.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    rng: Option<fastrand::Rng>,
+}
+
+impl Backoff {
+    pub(crate) fn new(jitter: Jitter) -> Backoff {
+        let rng = match jitter {
+            Jitter::Full => Some(fastrand::Rng::new()),
+            Jitter::Seeded(seed) => Some(fastrand::Rng::with_seed(seed)),
+            Jitter::None => None,
+        };
+        Backoff { rng }
+    }
+
+    /// The wait before retry number `retry`: uniform in `[0, ceiling]` with
+    /// jitter, the ceiling without.
+    pub(crate) fn wait(&mut self, policy: &RetryPolicy, retry: u32) -> Duration {
+        let ceiling = policy.backoff_ceiling(retry);
+        match &mut self.rng {
+            Some(rng) => ceiling.mul_f64(rng.f64()),
+            None => ceiling,
+        }
+    }
+}
+
+/// Limits retries when most calls are failing, so that a struggling server
+/// does not get several times its normal load from retries.
+///
+/// It is a token bucket shared by every clone of a client, as in gRPC's
+/// retry throttling: each retryable failure takes a token, each success
+/// gives back a fraction of one, and retries are sent only while more than
+/// half the tokens remain. First attempts are never held back.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryBudget {
+    /// The bucket's size; 10 by default.
+    pub max_tokens: f64,
+    /// What each success gives back; 0.1 by default (so about one retry per
+    /// ten successes is sustainable once the bucket is half empty).
+    pub token_ratio: f64,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        RetryBudget {
+            max_tokens: 10.0,
+            token_ratio: 0.1,
+        }
+    }
+}
+
+impl RetryBudget {
+    /// A budget of `max_tokens`, refilled by `token_ratio` per success.
+    pub fn new(max_tokens: f64, token_ratio: f64) -> Self {
+        RetryBudget {
+            max_tokens: max_tokens.max(0.0),
+            token_ratio: token_ratio.max(0.0),
+        }
+    }
+}
+
+/// The live token count of a [`RetryBudget`].
+#[derive(Debug)]
+pub(crate) struct BudgetState {
+    budget: RetryBudget,
+    tokens: Mutex<f64>,
+}
+
+impl BudgetState {
+    pub(crate) fn new(budget: RetryBudget) -> Self {
+        BudgetState {
+            budget,
+            tokens: Mutex::new(budget.max_tokens),
+        }
+    }
+
+    fn with_tokens<T>(&self, f: impl FnOnce(&mut f64) -> T) -> T {
+        let mut tokens = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut tokens)
+    }
+
+    /// Records a success.
+    pub(crate) fn on_success(&self) {
+        let budget = self.budget;
+        self.with_tokens(|tokens| *tokens = (*tokens + budget.token_ratio).min(budget.max_tokens));
+    }
+
+    /// Records a retryable failure and says whether a retry may be sent.
+    pub(crate) fn on_failure_may_retry(&self) -> bool {
+        let half = self.budget.max_tokens / 2.0;
+        self.with_tokens(|tokens| {
+            *tokens = (*tokens - 1.0).max(0.0);
+            *tokens > half
+        })
+    }
+
+    #[cfg(test)]
+    fn tokens(&self) -> f64 {
+        self.with_tokens(|tokens| *tokens)
+    }
+}
+
+/// What repeating a method's request can do, which decides what it may
+/// retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Safety {
+    /// Repeating it cannot duplicate work: a read, or a create carrying an
+    /// idempotency key. Retried on every transient failure, even one that
+    /// may have happened after the server acted.
+    Idempotent,
+    /// Repeating it after the server acted would do the work twice (a
+    /// second email, a second state change): retried only on failures known
+    /// to come before the server acted.
+    NotIdempotent,
+}
+
+/// Whether `error` may be retried for a method of this `safety`.
+pub(crate) fn is_retryable(error: &Error, safety: Safety) -> bool {
+    match error {
+        // The server's "not now": AIP-194 and gRPC define UNAVAILABLE as the
+        // service not having processed the request, and the rate limiter
+        // rejects before acting.
+        Error::Unavailable(_) | Error::ResourceExhausted(_) => true,
+        Error::Transport(transport) => transport.is_before_send() || safety == Safety::Idempotent,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_by_the_multiplier_up_to_the_cap() {
+        let policy = RetryPolicy::default()
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_multiplier(2.0)
+            .with_max_backoff(Duration::from_millis(700));
+        let ceilings: Vec<_> = (1..=5)
+            .map(|n| policy.backoff_ceiling(n).as_millis())
+            .collect();
+        assert_eq!(ceilings, vec![100, 200, 400, 700, 700]);
+        assert_eq!(policy.backoff_ceiling(u32::MAX), Duration::from_millis(700));
+    }
+
+    #[test]
+    fn seeded_jitter_repeats_and_stays_under_the_ceiling() {
+        let policy = RetryPolicy::default().with_jitter(Jitter::Seeded(7));
+        let draw = || {
+            let mut backoff = Backoff::new(policy.jitter);
+            (1..=6)
+                .map(|n| backoff.wait(&policy, n))
+                .collect::<Vec<_>>()
+        };
+        let first = draw();
+        assert_eq!(first, draw(), "the same seed gives the same waits");
+        for (n, wait) in (1..=6).zip(&first) {
+            assert!(*wait <= policy.backoff_ceiling(n), "{wait:?}");
+        }
+        assert!(
+            first.windows(2).any(|w| w[0] != w[1]),
+            "waits vary: {first:?}"
+        );
+        let mut other = Backoff::new(Jitter::Seeded(8));
+        assert_ne!(first[0], other.wait(&policy, 1));
+    }
+
+    #[test]
+    fn no_jitter_waits_the_whole_backoff() {
+        let policy = RetryPolicy::default().with_jitter(Jitter::None);
+        let mut backoff = Backoff::new(policy.jitter);
+        assert_eq!(backoff.wait(&policy, 2), Duration::from_millis(200));
+    }
+
+    #[test]
+    fn budget_stops_retries_when_most_calls_fail_and_recovers() {
+        let budget = BudgetState::new(RetryBudget::new(10.0, 0.5));
+        let allowed: Vec<bool> = (0..8).map(|_| budget.on_failure_may_retry()).collect();
+        assert_eq!(
+            allowed,
+            vec![true, true, true, true, false, false, false, false]
+        );
+        for _ in 0..20 {
+            budget.on_success();
+        }
+        assert_eq!(budget.tokens(), 10.0);
+        assert!(budget.on_failure_may_retry());
+    }
+
+    #[test]
+    fn disabled_means_one_attempt() {
+        assert_eq!(RetryPolicy::disabled().max_attempts, 1);
+        assert_eq!(RetryPolicy::default().with_max_attempts(0).max_attempts, 1);
+    }
+}

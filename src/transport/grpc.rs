@@ -1,0 +1,75 @@
+//! The gRPC transport: tonic's generic unary call over a [`Channel`].
+
+use tonic::client::Grpc;
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::transport::Channel;
+
+use super::Attempt;
+use crate::error::{Code, Error, Result, Status, TransportError};
+
+/// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
+#[derive(Debug, Clone)]
+pub(crate) struct GrpcTransport {
+    grpc: Grpc<Channel>,
+}
+
+impl GrpcTransport {
+    /// Wraps `channel`, refusing responses over `max_response_bytes`.
+    pub(crate) fn new(channel: Channel, max_response_bytes: usize) -> GrpcTransport {
+        GrpcTransport {
+            grpc: Grpc::new(channel).max_decoding_message_size(max_response_bytes),
+        }
+    }
+
+    /// Sends one request and waits for its response, for at most `timeout`
+    /// (also sent to the server as the gRPC deadline).
+    pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
+    where
+        Req: prost::Message + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + Sync + 'static,
+    {
+        let Attempt {
+            rpc,
+            api_key,
+            timeout,
+            metadata,
+        } = attempt;
+        let mut request = tonic::Request::new(request);
+        let headers = request.metadata_mut();
+        for (key, value) in metadata {
+            headers.insert(key.clone(), value.clone());
+        }
+        if let Some(key) = api_key {
+            headers.insert("authorization", key.header().clone());
+        }
+        if let Some(timeout) = timeout {
+            request.set_timeout(timeout);
+        }
+
+        let mut grpc = self.grpc.clone();
+        let call = async move {
+            grpc.ready().await.map_err(|err| {
+                Error::Transport(TransportError::unsent(
+                    "the connection to the server is not ready",
+                    err,
+                ))
+            })?;
+            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+            let response = grpc
+                .unary(request, PathAndQuery::from_static(rpc.path), codec)
+                .await?;
+            Ok(response.into_inner())
+        };
+        match timeout {
+            // The server enforces the deadline it was sent, but a stalled
+            // connection would never answer: the client keeps its own timer.
+            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+                Err(Error::DeadlineExceeded(Status::local(
+                    Code::DeadlineExceeded,
+                    format!("{} did not answer within {limit:?}", rpc.name),
+                )))
+            }),
+            None => call.await,
+        }
+    }
+}
