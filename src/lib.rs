@@ -2,3 +2,5 @@
 pub mod ids;
 pub mod limits;
 pub mod proto;
+#[cfg(feature = "test-server")]
+pub mod server;
