@@ -292,3 +292,5 @@ impl ReferenceServer {
     }
 }
 
+#[cfg(test)]
+mod tests;
