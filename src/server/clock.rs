@@ -1,0 +1,126 @@
+//! Time for the reference server: the [`Clock`] trait, the real
+//! [`SystemClock`], and the [`ManualClock`] that tests move by hand.
+//!
+//! Every rule that depends on time (expiry after 7 days, the 24-hour
+//! idempotency window, rate-limit windows, `created_at` of new records and the
+//! time part of new IDs) reads the server's clock, so a test can jump a week
+//! ahead without sleeping.
+
+use std::fmt::Debug;
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// A source of the current time for the [`ReferenceServer`](super::ReferenceServer).
+pub trait Clock: Send + Sync + Debug {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The machine's wall clock, [`Utc::now`]. The default of
+/// [`ReferenceServer::new`](super::ReferenceServer::new).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until told to move: share it with the server as
+/// an `Arc` and call [`advance`](ManualClock::advance) or
+/// [`set`](ManualClock::set) from the test.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use chrono::{TimeDelta, TimeZone, Utc};
+/// use factify_invites::server::{ManualClock, ReferenceServer};
+///
+/// let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()));
+/// let server = ReferenceServer::with_clock(clock.clone());
+/// clock.advance(TimeDelta::days(8)); // every pending invitation is now expired
+/// # let _ = server;
+/// assert_eq!(clock.now(), Utc.with_ymd_and_hms(2024, 1, 9, 0, 0, 0).unwrap());
+/// ```
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<DateTime<Utc>>,
+}
+
+impl ManualClock {
+    /// A clock showing `start` until moved.
+    pub fn new(start: DateTime<Utc>) -> Self {
+        ManualClock {
+            now: Mutex::new(start),
+        }
+    }
+
+    /// Sets the time to `time` (it may go backwards).
+    pub fn set(&self, time: DateTime<Utc>) {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = time;
+    }
+
+    /// Moves the time by `by` (negative goes backwards), saturating at the
+    /// ends of [`DateTime`]'s range. A [`std::time::Duration`] converts with
+    /// `TimeDelta::from_std(d)`, or use [`advance_std`](Self::advance_std).
+    pub fn advance(&self, by: TimeDelta) {
+        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        *now = now
+            .checked_add_signed(by)
+            .unwrap_or(if by < TimeDelta::zero() {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            });
+    }
+
+    /// Moves the time forward by a [`std::time::Duration`], saturating.
+    pub fn advance_std(&self, by: std::time::Duration) {
+        self.advance(TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX));
+    }
+
+    /// The time the clock shows.
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        ManualClock::now(self)
+    }
+}
+
+/// `time + by`, saturating at the end of [`DateTime`]'s range instead of
+/// panicking, for clocks set to extreme values.
+pub(crate) fn add(time: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
+    time.checked_add_signed(by)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn manual_clock_moves_only_when_told_and_saturates() {
+        let start = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        let clock = ManualClock::new(start);
+        assert_eq!(Clock::now(&clock), start);
+        clock.advance(TimeDelta::hours(1));
+        clock.advance_std(std::time::Duration::from_secs(60));
+        assert_eq!(clock.now(), start + TimeDelta::minutes(61));
+        clock.set(start);
+        assert_eq!(clock.now(), start);
+        clock.advance(TimeDelta::MAX);
+        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(
+            add(clock.now(), TimeDelta::days(7)),
+            DateTime::<Utc>::MAX_UTC
+        );
+    }
+}

@@ -1,0 +1,802 @@
+//! The in-memory store and every business rule of the SPEC, as plain
+//! functions of the state, the current time and a request: no tonic, no
+//! locking, no clock (the caller passes `now`), so the rules are unit-tested
+//! directly.
+//!
+//! Each method of the API is a [`State`] method taking the authenticated
+//! [`Caller`] and the protobuf request, and checks in this order: the key's
+//! permission, the request's fields, the organization (unknown:
+//! `NOT_FOUND`; the caller not a member: `PERMISSION_DENIED`), the
+//! invitation, then the invitation's state.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::clock::add;
+use super::cursor::{Anchor, CursorCodec};
+use super::error::{ApiError, RateLimited};
+use super::generate;
+use super::list;
+use super::types::{EmailKind, Method, Permissions, RateLimits, SentEmail};
+use super::validate::{self, to_timestamp, CreateInput};
+use crate::ids::{InviteId, OrganizationId, UserId};
+use crate::proto::{self, OrganizationInviteStatus as Status};
+
+/// How long an invitation's token works after it is sent.
+pub(crate) const INVITE_TTL: TimeDelta = TimeDelta::days(7);
+/// How long an idempotency key is remembered.
+pub(crate) const IDEMPOTENCY_TTL: TimeDelta = TimeDelta::hours(24);
+/// The width of the rate-limit window.
+pub(crate) const RATE_WINDOW: TimeDelta = TimeDelta::minutes(1);
+
+/// Whether two emails are the same address, ignoring case.
+fn same_email(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
+}
+
+/// An account: a person (`user_`) or a service account (`svc_`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Account {
+    pub(crate) id: UserId,
+    pub(crate) name: String,
+    /// Taken as verified.
+    pub(crate) email: String,
+}
+
+impl Account {
+    /// The account as the API shows it.
+    pub(crate) fn to_user(&self) -> proto::User {
+        let kind = if self.id.is_service_account() {
+            proto::UserType::ServiceAccount
+        } else {
+            proto::UserType::UserAccount
+        };
+        proto::User {
+            id: self.id.to_string(),
+            r#type: kind as i32,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// An organization, its members, and the sort keys of its invitations.
+#[derive(Debug, Clone)]
+pub(crate) struct Organization {
+    pub(crate) id: OrganizationId,
+    pub(crate) name: String,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) members: BTreeSet<UserId>,
+    /// `(created_at, id)` of every invitation, ascending.
+    pub(crate) invites: BTreeSet<Anchor>,
+}
+
+impl Organization {
+    fn to_proto(&self) -> proto::Organization {
+        proto::Organization {
+            id: self.id.to_string(),
+            name: self.name.clone(),
+            created_at: Some(to_timestamp(self.created_at)),
+            logo_image_url: None,
+        }
+    }
+}
+
+/// The stored state of an invitation; `Expired` is derived from the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored {
+    Pending,
+    Accepted,
+    Revoked,
+}
+
+/// An invitation as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct Invite {
+    pub(crate) id: InviteId,
+    pub(crate) organization_id: OrganizationId,
+    pub(crate) email: String,
+    pub(crate) stored: Stored,
+    /// The sender as they were at creation.
+    pub(crate) sender: proto::User,
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) accepted: Option<(DateTime<Utc>, proto::User)>,
+    pub(crate) message: Option<String>,
+    /// The newest token; the only one that works, while pending.
+    pub(crate) token: String,
+}
+
+impl Invite {
+    /// The status the API shows at `now`: a pending invitation whose
+    /// `expires_at` is not after `now` is expired.
+    pub(crate) fn status(&self, now: DateTime<Utc>) -> Status {
+        match self.stored {
+            Stored::Pending if self.expires_at <= now => Status::Expired,
+            Stored::Pending => Status::Pending,
+            Stored::Accepted => Status::Accepted,
+            Stored::Revoked => Status::Revoked,
+        }
+    }
+
+    /// The invitation's sort key.
+    pub(crate) fn key(&self) -> Anchor {
+        (self.created_at, self.id.clone())
+    }
+
+    /// The invitation as the API shows it at `now`.
+    pub(crate) fn to_proto(&self, now: DateTime<Utc>) -> proto::OrganizationInvite {
+        proto::OrganizationInvite {
+            id: self.id.to_string(),
+            organization_id: self.organization_id.to_string(),
+            email: self.email.clone(),
+            status: self.status(now) as i32,
+            sender: Some(self.sender.clone()),
+            created_at: Some(to_timestamp(self.created_at)),
+            expires_at: Some(to_timestamp(self.expires_at)),
+            accepted_at: self.accepted.as_ref().map(|(at, _)| to_timestamp(*at)),
+            accepted_by: self.accepted.as_ref().map(|(_, by)| by.clone()),
+            message: self.message.clone(),
+        }
+    }
+}
+
+/// An API key's owner and permissions.
+#[derive(Debug, Clone)]
+struct ApiKey {
+    account: UserId,
+    permissions: Permissions,
+}
+
+/// Who is calling: resolved from the `authorization` header.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) key: String,
+    pub(crate) account: Account,
+    pub(crate) permissions: Permissions,
+}
+
+/// What an idempotency key is scoped to: the key's account, the
+/// organization and the key itself.
+type IdempotencyScope = (UserId, OrganizationId, String);
+
+/// The first successful create made with an idempotency key.
+#[derive(Debug, Clone)]
+struct IdempotentCreate {
+    at: DateTime<Utc>,
+    email: String,
+    message: Option<String>,
+    response: proto::OrganizationInvite,
+}
+
+/// The recent calls of one API key, for the sliding rate-limit window.
+#[derive(Debug, Default)]
+struct RateWindow {
+    all: VecDeque<DateTime<Utc>>,
+    creates: VecDeque<DateTime<Utc>>,
+}
+
+/// Everything the reference server knows.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    organizations: HashMap<OrganizationId, Organization>,
+    accounts: HashMap<UserId, Account>,
+    api_keys: HashMap<String, ApiKey>,
+    invites: HashMap<InviteId, Invite>,
+    /// The working token of each pending invitation.
+    tokens: HashMap<String, InviteId>,
+    idempotency: HashMap<IdempotencyScope, IdempotentCreate>,
+    emails: Vec<SentEmail>,
+    calls: HashMap<Method, u64>,
+    rate_limits: Option<RateLimits>,
+    windows: HashMap<String, RateWindow>,
+    cursors: CursorCodec,
+}
+
+impl State {
+    /// An empty store with a fresh page-token key.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    // ---- seeding ----
+
+    /// Adds an organization created at `now`.
+    pub(crate) fn add_organization(&mut self, now: DateTime<Utc>, name: &str) -> OrganizationId {
+        let id = generate::typed_id("org", now, OrganizationId::parse);
+        self.organizations.insert(
+            id.clone(),
+            Organization {
+                id: id.clone(),
+                name: name.to_owned(),
+                created_at: now,
+                members: BTreeSet::new(),
+                invites: BTreeSet::new(),
+            },
+        );
+        id
+    }
+
+    /// Adds an account; `prefix` is `user` or `svc`.
+    pub(crate) fn add_account(
+        &mut self,
+        now: DateTime<Utc>,
+        prefix: &str,
+        name: &str,
+        email: &str,
+    ) -> UserId {
+        let id = generate::typed_id(prefix, now, UserId::parse);
+        self.accounts.insert(
+            id.clone(),
+            Account {
+                id: id.clone(),
+                name: name.to_owned(),
+                email: email.to_owned(),
+            },
+        );
+        id
+    }
+
+    /// Makes `user` a member of `org`; false when either is unknown.
+    pub(crate) fn add_member(&mut self, org: &OrganizationId, user: &UserId) -> bool {
+        match self.organizations.get_mut(org) {
+            Some(organization) if self.accounts.contains_key(user) => {
+                organization.members.insert(user.clone());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Issues a key for `user` (which authenticates only while the account
+    /// exists).
+    pub(crate) fn add_api_key(&mut self, user: &UserId, permissions: Permissions) -> String {
+        let key = generate::api_key();
+        self.api_keys.insert(
+            key.clone(),
+            ApiKey {
+                account: user.clone(),
+                permissions,
+            },
+        );
+        key
+    }
+
+    /// Inserts a pending invitation created at `created_at`, without an
+    /// email; `None` when the organization is unknown. An unknown sender is
+    /// snapshotted with its ID as its name and no email.
+    pub(crate) fn seed_invite(
+        &mut self,
+        org: &OrganizationId,
+        email: &str,
+        sender: &UserId,
+        created_at: DateTime<Utc>,
+    ) -> Option<InviteId> {
+        if !self.organizations.contains_key(org) {
+            return None;
+        }
+        let sender = match self.accounts.get(sender) {
+            Some(account) => account.to_user(),
+            None => Account {
+                id: sender.clone(),
+                name: sender.to_string(),
+                email: String::new(),
+            }
+            .to_user(),
+        };
+        let invite = self.insert_invite(created_at, org, email, sender, None);
+        Some(invite)
+    }
+
+    fn insert_invite(
+        &mut self,
+        now: DateTime<Utc>,
+        org: &OrganizationId,
+        email: &str,
+        sender: proto::User,
+        message: Option<String>,
+    ) -> InviteId {
+        let id = generate::typed_id("inv", now, InviteId::parse);
+        let invite = Invite {
+            id: id.clone(),
+            organization_id: org.clone(),
+            email: email.to_owned(),
+            stored: Stored::Pending,
+            sender,
+            created_at: now,
+            expires_at: add(now, INVITE_TTL),
+            accepted: None,
+            message,
+            token: generate::invite_token(),
+        };
+        if let Some(organization) = self.organizations.get_mut(org) {
+            organization.invites.insert(invite.key());
+        }
+        self.tokens.insert(invite.token.clone(), id.clone());
+        self.invites.insert(id.clone(), invite);
+        id
+    }
+
+    /// Turns on (or off, with `None`) rate limiting.
+    pub(crate) fn set_rate_limits(&mut self, limits: Option<RateLimits>) {
+        self.rate_limits = limits;
+        self.windows.clear();
+    }
+
+    // ---- observing ----
+
+    /// Every recorded email, oldest first.
+    pub(crate) fn sent_emails(&self) -> &[SentEmail] {
+        &self.emails
+    }
+
+    /// Counts a call of `method`.
+    pub(crate) fn count_call(&mut self, method: Method) {
+        *self.calls.entry(method).or_default() += 1;
+    }
+
+    /// The calls of `method` so far.
+    pub(crate) fn call_count(&self, method: Method) -> u64 {
+        self.calls.get(&method).copied().unwrap_or(0)
+    }
+
+    /// The calls of every method so far.
+    pub(crate) fn total_calls(&self) -> u64 {
+        self.calls.values().sum()
+    }
+
+    /// The organization's invitations as the API shows them at `now`, newest
+    /// first; empty for an unknown organization.
+    pub(crate) fn invites_of(
+        &self,
+        org: &OrganizationId,
+        now: DateTime<Utc>,
+    ) -> Vec<proto::OrganizationInvite> {
+        self.organizations
+            .get(org)
+            .map(|organization| {
+                organization
+                    .invites
+                    .iter()
+                    .rev()
+                    .filter_map(|(_, id)| self.invites.get(id))
+                    .map(|invite| invite.to_proto(now))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Counts of organizations, accounts and invitations, for `Debug`.
+    pub(crate) fn sizes(&self) -> (usize, usize, usize) {
+        (
+            self.organizations.len(),
+            self.accounts.len(),
+            self.invites.len(),
+        )
+    }
+
+    // ---- authentication and limits ----
+
+    /// Resolves the `authorization` header (`None` when absent).
+    ///
+    /// No header, or `Bearer` with nothing after it, is `missing_api_key`;
+    /// anything else that is not `Bearer <a key of this server>` (the scheme
+    /// compared case-insensitively) is `invalid_api_key`, as is a key whose
+    /// account no longer exists.
+    pub(crate) fn authenticate(&self, header: Option<&str>) -> Result<Caller, ApiError> {
+        let header = header.ok_or_else(ApiError::missing_api_key)?.trim();
+        let key = match header.split_once(' ') {
+            Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") => key.trim(),
+            None if header.eq_ignore_ascii_case("bearer") || header.is_empty() => "",
+            _ => return Err(ApiError::invalid_api_key()),
+        };
+        if key.is_empty() {
+            return Err(ApiError::missing_api_key());
+        }
+        let api_key = self
+            .api_keys
+            .get(key)
+            .ok_or_else(ApiError::invalid_api_key)?;
+        let account = self
+            .accounts
+            .get(&api_key.account)
+            .ok_or_else(ApiError::invalid_api_key)?;
+        Ok(Caller {
+            key: key.to_owned(),
+            account: account.clone(),
+            permissions: api_key.permissions,
+        })
+    }
+
+    /// Admits a call of `method` by `caller` at `now` under the rate limits,
+    /// if any: a sliding 60-second window per API key of all calls, and of
+    /// creations. A refused call does not count.
+    pub(crate) fn check_rate(
+        &mut self,
+        caller: &Caller,
+        method: Method,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
+        let Some(limits) = self.rate_limits else {
+            return Ok(());
+        };
+        let window = self.windows.entry(caller.key.clone()).or_default();
+        let since = now
+            .checked_sub_signed(RATE_WINDOW)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        for calls in [&mut window.all, &mut window.creates] {
+            while calls.front().is_some_and(|t| *t <= since) {
+                calls.pop_front();
+            }
+        }
+        let refuse = |calls: &VecDeque<DateTime<Utc>>, limit: u32, what: &str| {
+            if calls.len() < usize::try_from(limit).unwrap_or(usize::MAX) {
+                return Ok(());
+            }
+            // The oldest call leaves the window at `oldest + 60s`.
+            let reset_at = calls
+                .front()
+                .map_or(add(now, RATE_WINDOW), |t| add(*t, RATE_WINDOW));
+            Err(ApiError::rate_limited(
+                what,
+                RateLimited {
+                    limit,
+                    retry_after: (reset_at - now).max(TimeDelta::milliseconds(1)),
+                    reset_at,
+                },
+            ))
+        };
+        refuse(&window.all, limits.requests_per_minute, "requests")?;
+        if method == Method::Create {
+            refuse(&window.creates, limits.creates_per_minute, "creations")?;
+            window.creates.push_back(now);
+        }
+        window.all.push_back(now);
+        Ok(())
+    }
+
+    fn require(&self, caller: &Caller, method: Method) -> Result<(), ApiError> {
+        let (allowed, what) = match method {
+            Method::Revoke => (caller.permissions.manage_members, "manage members"),
+            Method::Accept => (true, ""),
+            _ => (caller.permissions.invite_members, "invite members"),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::insufficient_permissions(format!(
+                "this API key has no permission to {what}"
+            )))
+        }
+    }
+
+    /// The organization `id`, which the caller must be a member of.
+    fn member_organization(
+        &self,
+        caller: &Caller,
+        id: &OrganizationId,
+    ) -> Result<&Organization, ApiError> {
+        let organization = self
+            .organizations
+            .get(id)
+            .ok_or_else(|| ApiError::not_found(format!("organization {id} not found")))?;
+        if organization.members.contains(&caller.account.id) {
+            Ok(organization)
+        } else {
+            Err(ApiError::insufficient_permissions(format!(
+                "{} is not a member of organization {id}",
+                caller.account.id
+            )))
+        }
+    }
+
+    /// The invitation `id` of the organization `org`.
+    fn invite_in(&self, org: &OrganizationId, id: &InviteId) -> Result<&Invite, ApiError> {
+        self.invites
+            .get(id)
+            .filter(|invite| invite.organization_id == *org)
+            .ok_or_else(|| ApiError::not_found(format!("invitation {id} not found in {org}")))
+    }
+
+    // ---- the API ----
+
+    /// `CreateOrganizationInvite`.
+    ///
+    /// With an idempotency key (scoped to the caller's account and the
+    /// organization), a repeat within 24 hours with the same email (exact)
+    /// and message returns the first response unchanged and does nothing;
+    /// with a different email or message it is `invalid_field_value` on
+    /// `idempotency_key`. Only successes are remembered, and a key is
+    /// forgotten 24 hours after its first use.
+    pub(crate) fn create(
+        &mut self,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        req: &proto::CreateOrganizationInviteRequest,
+    ) -> Result<proto::OrganizationInvite, ApiError> {
+        self.require(caller, Method::Create)?;
+        let input = validate::create(req)?;
+        self.member_organization(caller, &input.organization)?;
+
+        self.idempotency
+            .retain(|_, record| add(record.at, IDEMPOTENCY_TTL) > now);
+        let scope = input
+            .idempotency_key
+            .clone()
+            .map(|key| (caller.account.id.clone(), input.organization.clone(), key));
+        if let Some(record) = scope.as_ref().and_then(|s| self.idempotency.get(s)) {
+            return if record.email == input.email && record.message == input.message {
+                Ok(record.response.clone())
+            } else {
+                Err(ApiError::invalid_value(
+                    "idempotency_key",
+                    "`idempotency_key` was already used with a different request",
+                ))
+            };
+        }
+
+        let response = self.create_or_resend(now, caller, &input)?;
+        if let Some(scope) = scope {
+            self.idempotency.insert(
+                scope,
+                IdempotentCreate {
+                    at: now,
+                    email: input.email,
+                    message: input.message,
+                    response: response.clone(),
+                },
+            );
+        }
+        Ok(response)
+    }
+
+    /// A member's email is refused; a pending invitation for the email is
+    /// resent (keeping its message and sender); otherwise a new one is made.
+    fn create_or_resend(
+        &mut self,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        input: &CreateInput,
+    ) -> Result<proto::OrganizationInvite, ApiError> {
+        let organization = self.member_organization(caller, &input.organization)?;
+        let is_member = organization.members.iter().any(|member| {
+            self.accounts
+                .get(member)
+                .is_some_and(|account| same_email(&account.email, &input.email))
+        });
+        if is_member {
+            return Err(ApiError::precondition(format!(
+                "{} is already a member of organization {}",
+                input.email, input.organization
+            )));
+        }
+        let pending = organization
+            .invites
+            .iter()
+            .rev()
+            .filter_map(|(_, id)| self.invites.get(id))
+            .find(|invite| {
+                invite.status(now) == Status::Pending && same_email(&invite.email, &input.email)
+            })
+            .map(|invite| invite.id.clone());
+        let id = match pending {
+            Some(id) => {
+                return self
+                    .refresh(now, &id)
+                    .ok_or_else(|| ApiError::not_found(format!("invitation {id} not found")))
+            }
+            None => self.insert_invite(
+                now,
+                &input.organization,
+                &input.email,
+                caller.account.to_user(),
+                input.message.clone(),
+            ),
+        };
+        let invite = self
+            .invites
+            .get(&id)
+            .ok_or_else(|| ApiError::not_found(format!("invitation {id} not found")))?;
+        self.emails.push(SentEmail {
+            to: invite.email.clone(),
+            organization_id: invite.organization_id.clone(),
+            invite_id: id.clone(),
+            token: invite.token.clone(),
+            kind: EmailKind::Invitation,
+            sent_at: now,
+        });
+        Ok(invite.to_proto(now))
+    }
+
+    /// Gives the invitation `id` a new token and expiry, makes it pending,
+    /// and records a resend email.
+    fn refresh(&mut self, now: DateTime<Utc>, id: &InviteId) -> Option<proto::OrganizationInvite> {
+        let invite = self.invites.get_mut(id)?;
+        self.tokens.remove(&invite.token);
+        invite.token = generate::invite_token();
+        invite.expires_at = add(now, INVITE_TTL);
+        invite.stored = Stored::Pending;
+        self.tokens.insert(invite.token.clone(), id.clone());
+        self.emails.push(SentEmail {
+            to: invite.email.clone(),
+            organization_id: invite.organization_id.clone(),
+            invite_id: id.clone(),
+            token: invite.token.clone(),
+            kind: EmailKind::Resend,
+            sent_at: now,
+        });
+        Some(invite.to_proto(now))
+    }
+
+    /// `ListOrganizationInvites`.
+    pub(crate) fn list(
+        &self,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        req: &proto::ListOrganizationInvitesRequest,
+    ) -> Result<proto::ListOrganizationInvitesResponse, ApiError> {
+        self.require(caller, Method::List)?;
+        let query = list::parse(req)?;
+        let fingerprint = self
+            .cursors
+            .fingerprint(&(&query.organization, &query.filter));
+        let cursor = match &query.page_token {
+            None => None,
+            Some(token) => Some(
+                self.cursors
+                    .decode(token)
+                    .filter(|cursor| cursor.fingerprint == fingerprint)
+                    .ok_or_else(ApiError::invalid_cursor)?,
+            ),
+        };
+        let organization = self.member_organization(caller, &query.organization)?;
+        let page = list::page(
+            &organization.invites,
+            &self.invites,
+            &query.filter,
+            query.page_size,
+            cursor.as_ref(),
+            now,
+        );
+        let token = |cursor: Option<super::cursor::Cursor>| {
+            cursor
+                .map(|mut cursor| {
+                    cursor.fingerprint = fingerprint;
+                    self.cursors.encode(&cursor)
+                })
+                .unwrap_or_default()
+        };
+        Ok(proto::ListOrganizationInvitesResponse {
+            items: page
+                .items
+                .iter()
+                .map(|invite| invite.to_proto(now))
+                .collect(),
+            pagination: Some(proto::Pagination {
+                has_more: page.next.is_some(),
+                next_page_token: token(page.next),
+                prev_page_token: token(page.prev),
+            }),
+        })
+    }
+
+    /// `ResendOrganizationInvite`: a pending or expired invitation gets a new
+    /// token (the old one stops working) and expiry, and an email; revoked
+    /// or accepted is `FAILED_PRECONDITION`.
+    pub(crate) fn resend(
+        &mut self,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        req: &proto::ResendOrganizationInviteRequest,
+    ) -> Result<proto::OrganizationInvite, ApiError> {
+        self.require(caller, Method::Resend)?;
+        let target = validate::invite_ref(&req.organization_id, &req.invite_id)?;
+        self.member_organization(caller, &target.organization)?;
+        let invite = self.invite_in(&target.organization, &target.invite)?;
+        match invite.status(now) {
+            Status::Pending | Status::Expired => self
+                .refresh(now, &target.invite)
+                .ok_or_else(|| ApiError::not_found("invitation not found")),
+            status => Err(ApiError::precondition(format!(
+                "invitation {} is {}; only pending or expired invitations can be resent",
+                target.invite,
+                status_word(status)
+            ))),
+        }
+    }
+
+    /// `RevokeOrganizationInvite`: only a pending invitation (not expired)
+    /// can be revoked; its token stops working.
+    pub(crate) fn revoke(
+        &mut self,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        req: &proto::RevokeOrganizationInviteRequest,
+    ) -> Result<proto::OrganizationInvite, ApiError> {
+        self.require(caller, Method::Revoke)?;
+        let target = validate::invite_ref(&req.organization_id, &req.invite_id)?;
+        self.member_organization(caller, &target.organization)?;
+        let status = self
+            .invite_in(&target.organization, &target.invite)?
+            .status(now);
+        if status != Status::Pending {
+            return Err(ApiError::precondition(format!(
+                "invitation {} is {}; only pending invitations can be revoked",
+                target.invite,
+                status_word(status)
+            )));
+        }
+        let invite = self
+            .invites
+            .get_mut(&target.invite)
+            .ok_or_else(|| ApiError::not_found("invitation not found"))?;
+        invite.stored = Stored::Revoked;
+        self.tokens.remove(&invite.token);
+        Ok(invite.to_proto(now))
+    }
+
+    /// `AcceptOrganizationInvite`: needs no permission, only a valid key,
+    /// whose account joins. A token that is unknown, superseded by a resend,
+    /// revoked, expired, already used, or of another organization is
+    /// `NOT_FOUND`; an account email other than the invitation's is
+    /// `PERMISSION_DENIED`; a member already is `FAILED_PRECONDITION`.
+    pub(crate) fn accept(
+        &mut self,
+        now: DateTime<Utc>,
+        caller: &Caller,
+        req: &proto::AcceptOrganizationInviteRequest,
+    ) -> Result<proto::Organization, ApiError> {
+        self.require(caller, Method::Accept)?;
+        let input = validate::accept(req)?;
+        let organization = self.organizations.get(&input.organization).ok_or_else(|| {
+            ApiError::not_found(format!("organization {} not found", input.organization))
+        })?;
+        let invite = self
+            .tokens
+            .get(&input.token)
+            .and_then(|id| self.invites.get(id))
+            .filter(|invite| {
+                invite.organization_id == input.organization
+                    && invite.status(now) == Status::Pending
+            })
+            .ok_or_else(|| ApiError::not_found("invitation token not found or no longer valid"))?;
+        if !same_email(&invite.email, &caller.account.email) {
+            return Err(ApiError::insufficient_permissions(
+                "this invitation is for another email address",
+            ));
+        }
+        if organization.members.contains(&caller.account.id) {
+            return Err(ApiError::precondition(format!(
+                "{} is already a member of organization {}",
+                caller.account.id, input.organization
+            )));
+        }
+        let id = invite.id.clone();
+        let response = organization.to_proto();
+        if let Some(invite) = self.invites.get_mut(&id) {
+            invite.stored = Stored::Accepted;
+            invite.accepted = Some((now, caller.account.to_user()));
+            self.tokens.remove(&invite.token);
+        }
+        if let Some(organization) = self.organizations.get_mut(&input.organization) {
+            organization.members.insert(caller.account.id.clone());
+        }
+        Ok(response)
+    }
+}
+
+/// A status in words, for messages.
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Pending => "pending",
+        Status::Accepted => "accepted",
+        Status::Expired => "expired",
+        Status::Revoked => "revoked",
+        Status::Unspecified => "unspecified",
+    }
+}
+
+#[cfg(test)]
+mod tests;
