@@ -27,7 +27,11 @@ pub(crate) struct Caller {
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: BudgetState,
+    /// The server's last "retry after" for every method.
     pub(crate) cooldown: Cooldown,
+    /// The server's last "retry after" for creations, which have their own,
+    /// lower limit: a refused creation does not hold back reads.
+    pub(crate) create_cooldown: Cooldown,
     pub(crate) limiter: Option<Limiter>,
 }
 
@@ -156,7 +160,11 @@ impl Caller {
                 Err(error) => error,
             };
             if let Some(delay) = error.retry_after() {
-                self.cooldown.hold_off(delay);
+                if rpc == transport::CREATE {
+                    self.create_cooldown.hold_off(delay);
+                } else {
+                    self.cooldown.hold_off(delay);
+                }
             }
             // The attempt used up the deadline: say so, with what came before.
             if let Error::DeadlineExceeded(status) = &error {
@@ -193,6 +201,9 @@ impl Caller {
     /// when that wait would pass the deadline (then nothing is sent).
     async fn wait_for_turn(&self, rpc: Rpc, deadline: Option<Instant>) -> bool {
         let mut start = self.cooldown.resume_at();
+        if rpc == transport::CREATE {
+            start = start.max(self.create_cooldown.resume_at());
+        }
         if let Some(limiter) = &self.limiter {
             let mut slot = limiter.all.reserve();
             if rpc == transport::CREATE {

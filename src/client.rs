@@ -242,6 +242,7 @@ impl ClientBuilder {
                     retry: self.retry,
                     budget: BudgetState::new(self.retry_budget),
                     cooldown: Cooldown::default(),
+                    create_cooldown: Cooldown::default(),
                     limiter: self.rate_limit.map(Limiter::new),
                 },
                 endpoint: self.endpoint,

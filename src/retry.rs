@@ -2,9 +2,9 @@
 //! long to wait), its exponential backoff with full jitter, and the
 //! [`RetryBudget`] shared by a client's clones that stops retry storms.
 //!
-//! What each method may retry is decided by [`Safety`]: a request the server
-//! may already have acted on is retried only when repeating it cannot
-//! duplicate work (see the table in the README and [`crate::Client`]).
+//! What each method may retry depends on what repeating it can do: a
+//! request the server may already have acted on is retried only when
+//! repeating it cannot duplicate work (see the table in [`crate::Client`]).
 
 use std::sync::Mutex;
 use std::time::Duration;
