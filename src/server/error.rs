@@ -129,6 +129,31 @@ impl ApiError {
         Self::new(Code::FailedPrecondition, "precondition_failed", message)
     }
 
+    /// The service is down for now (an injected fault).
+    pub(crate) fn unavailable() -> Self {
+        Self::new(
+            Code::Unavailable,
+            "service_unavailable",
+            "the service is unavailable; retry later",
+        )
+    }
+
+    /// A rate limit that a test injected, with its own wait.
+    pub(crate) fn injected_rate_limit(delay: std::time::Duration, now: DateTime<Utc>) -> Self {
+        let retry_after = TimeDelta::from_std(delay).unwrap_or(TimeDelta::MAX);
+        let mut error = Self::new(
+            Code::ResourceExhausted,
+            "rate_limit_exceeded",
+            format!("rate limit exceeded; retry in {} ms", delay.as_millis()),
+        );
+        error.rate_limited = Some(RateLimited {
+            limit: 0,
+            retry_after,
+            reset_at: now.checked_add_signed(retry_after).unwrap_or(now),
+        });
+        error
+    }
+
     /// Too many requests in the window.
     pub(crate) fn rate_limited(what: &str, limited: RateLimited) -> Self {
         let mut error = Self::new(

@@ -95,6 +95,7 @@ use crate::proto::organization_invite_service_server::OrganizationInviteServiceS
 mod clock;
 mod cursor;
 mod error;
+mod faults;
 mod generate;
 mod list;
 mod service;
@@ -104,6 +105,7 @@ mod types;
 mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use faults::Fault;
 pub use transport::RunningServer;
 pub use types::{EmailKind, Fixture, Method, Permissions, RateLimits, SentEmail};
 
@@ -122,6 +124,7 @@ use state::State;
 pub struct ReferenceServer {
     state: Arc<Mutex<State>>,
     clock: Arc<dyn Clock>,
+    faults: Arc<faults::Faults>,
 }
 
 impl Default for ReferenceServer {
@@ -153,6 +156,7 @@ impl ReferenceServer {
         ReferenceServer {
             state: Arc::new(Mutex::new(State::new())),
             clock,
+            faults: Arc::default(),
         }
     }
 
@@ -281,6 +285,36 @@ impl ReferenceServer {
     pub fn invites(&self, org: &OrganizationId) -> Vec<proto::OrganizationInvite> {
         let now = self.now();
         self.lock().invites_of(org, now)
+    }
+
+    // ---- faults ----
+
+    /// Queues faults for the next calls of `method` (`None`: of any method),
+    /// one fault per call, in order. See [`Fault`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use factify_invites::server::{Fault, Method, ReferenceServer};
+    ///
+    /// let server = ReferenceServer::new();
+    /// // The next two creations fail as if the service were down.
+    /// server.inject_faults(Some(Method::Create), [Fault::Unavailable; 2]);
+    /// // The next call of any method is rate-limited for a second.
+    /// server.inject_faults(None, [Fault::RateLimited(Duration::from_secs(1))]);
+    /// ```
+    pub fn inject_faults(&self, method: Option<Method>, faults: impl IntoIterator<Item = Fault>) {
+        self.faults.push(method, faults);
+    }
+
+    /// How many injected faults no call has taken yet.
+    pub fn pending_faults(&self) -> usize {
+        self.faults.pending()
+    }
+
+    /// Makes every call of `method` wait `latency` before it is handled
+    /// (zero turns it off): a server that is slow per page, per creation...
+    pub fn set_latency(&self, method: Method, latency: std::time::Duration) {
+        self.faults.set_latency(method, latency);
     }
 
     // ---- serving ----

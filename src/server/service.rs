@@ -13,6 +13,7 @@ use tonic::metadata::MetadataValue;
 use tonic::{Request, Response};
 
 use super::error::ApiError;
+use super::faults::Fault;
 use super::generate;
 use super::state::{Caller, State};
 use super::types::Method;
@@ -23,14 +24,34 @@ use crate::proto::organization_invite_service_server::OrganizationInviteService;
 impl ReferenceServer {
     /// Runs one call of `method` through authentication, rate limits and
     /// `rule`, and wraps the outcome for tonic.
-    fn handle<Req, Resp>(
+    async fn handle<Req, Resp>(
         &self,
         method: Method,
         request: &Request<Req>,
         rule: impl FnOnce(&mut State, DateTime<Utc>, &Caller, &Req) -> Result<Resp, ApiError>,
     ) -> Result<Response<Resp>, tonic::Status> {
+        self.lock().count_call(method);
+        let latency = self.faults.latency(method);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let injected = match self.faults.take(method) {
+            Some(Fault::Delay(delay)) => {
+                tokio::time::sleep(delay).await;
+                None
+            }
+            Some(Fault::Unavailable) => Some(ApiError::unavailable()),
+            Some(Fault::RateLimited(delay)) => {
+                Some(ApiError::injected_rate_limit(delay, self.clock.now()))
+            }
+            None => None,
+        };
         let now = self.clock.now();
         let request_id = generate::id("req", now);
+        if let Some(error) = injected {
+            tracing::debug!(%method, %request_id, reason = error.reason, "injected fault");
+            return Err(error.into_status(&request_id));
+        }
         // A header that is not visible ASCII cannot be a key of ours; a
         // placeholder that is no valid header makes it `invalid_api_key`.
         let header = request
@@ -39,7 +60,6 @@ impl ReferenceServer {
             .map(|value| value.to_str().unwrap_or("\u{0}"));
         let outcome = {
             let mut state = self.lock();
-            state.count_call(method);
             state.authenticate(header).and_then(|caller| {
                 state.check_rate(&caller, method, now)?;
                 rule(&mut state, now, &caller, request.get_ref())
@@ -73,6 +93,7 @@ impl OrganizationInviteService for ReferenceServer {
                 invite: Some(invite),
             })
         })
+        .await
     }
 
     async fn list_organization_invites(
@@ -82,6 +103,7 @@ impl OrganizationInviteService for ReferenceServer {
         self.handle(Method::List, &request, |state, now, caller, req| {
             state.list(now, caller, req)
         })
+        .await
     }
 
     async fn resend_organization_invite(
@@ -94,6 +116,7 @@ impl OrganizationInviteService for ReferenceServer {
                 invite: Some(invite),
             })
         })
+        .await
     }
 
     async fn revoke_organization_invite(
@@ -106,6 +129,7 @@ impl OrganizationInviteService for ReferenceServer {
                 invite: Some(invite),
             })
         })
+        .await
     }
 
     async fn accept_organization_invite(
@@ -118,5 +142,6 @@ impl OrganizationInviteService for ReferenceServer {
                 organization: Some(organization),
             })
         })
+        .await
     }
 }
