@@ -14,7 +14,8 @@
 //!   types ([`Invite`], [`User`], [`Organization`]) checked on the way in.
 //! - One [`Error`] enum: a variant per status code, each with the server's
 //!   reason, request ID and offending field.
-//! - Pagination as a [`futures::Stream`] that fetches pages lazily.
+//! - Pagination as a [`futures::Stream`] that fetches the next page while
+//!   you work on the current one.
 //!
 //! ## Quickstart
 //!

@@ -2,11 +2,23 @@
 //! filter of the SPEC, and the two streams it makes, [`InviteStream`] (one
 //! invitation at a time) and [`PageStream`] (whole pages).
 //!
-//! Both are lazy: a page is fetched only when the stream is polled past the
-//! ones already fetched, and dropping the stream stops all fetching. They end
-//! after the last page (an empty `next_page_token`), and after the first
-//! error, which they yield once. An empty page that still has a next token
-//! does not end them.
+//! Both start fetching only when first polled, and dropping them stops all
+//! fetching. By default they **prefetch one page**: when a page arrives that
+//! has a next page, the request for that next page is started at once, in
+//! a task of its own, so that it travels while the caller works on the
+//! current page; a consumer that spends about as long per page as the
+//! server does then reads a listing in about half the time. They never run
+//! more than one page ahead, and dropping the stream aborts the page in
+//! flight. The cost is at most one page fetched and not used, when the
+//! caller stops early (and, for that page, one request of the rate limit):
+//! [`ListInvites::prefetch`]`(false)` makes a stream strictly lazy, fetching
+//! a page only when polled past the ones already received. The prefetch runs
+//! as a task on the Tokio runtime the stream is polled in; polled outside
+//! one (another executor), a stream falls back to lazy fetching.
+//!
+//! They end after the last page (an empty `next_page_token`), and after the
+//! first error, which they yield once. An empty page that still has a next
+//! token does not end them.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -16,9 +28,10 @@ use std::task::{ready, Context, Poll};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream};
+use tokio::task::JoinHandle;
 
 use crate::client::{check_len, checked_id, Client};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result, Status};
 use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
 use crate::proto;
@@ -64,6 +77,7 @@ pub struct ListInvites {
     created_after: Option<DateTime<Utc>>,
     created_before: Option<DateTime<Utc>>,
     page_size: Option<u32>,
+    prefetch: bool,
     options: CallOptions,
 }
 
@@ -79,6 +93,7 @@ impl ListInvites {
             created_after: None,
             created_before: None,
             page_size: None,
+            prefetch: true,
             options: CallOptions::default(),
         }
     }
@@ -133,6 +148,16 @@ impl ListInvites {
     /// is 50.
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = Some(size);
+        self
+    }
+
+    /// Whether the streams of this request fetch the next page while the
+    /// caller works on the current one (on by default; see the
+    /// [module docs](self)). With `false`, a page is fetched only when the
+    /// stream is polled past the pages already received: nothing is fetched
+    /// that is not read, at the cost of one round trip of waiting per page.
+    pub fn prefetch(mut self, prefetch: bool) -> Self {
+        self.prefetch = prefetch;
         self
     }
 
@@ -223,6 +248,7 @@ impl ListInvites {
         PageStream {
             client: self.client,
             options: self.options,
+            prefetch: self.prefetch,
             state,
         }
     }
@@ -267,28 +293,82 @@ enum State {
     /// The next request to send, when polled.
     Ready(proto::ListOrganizationInvitesRequest),
     /// A page on its way, and the request it answers.
-    Fetching(
-        BoxFuture<'static, Result<Page>>,
-        proto::ListOrganizationInvitesRequest,
-    ),
+    Fetching(Fetch, proto::ListOrganizationInvitesRequest),
     /// The request could not be built: yield this error, then end.
     Failed(Error),
     /// Nothing more to fetch.
     Done,
 }
 
-/// A lazy stream of the pages of a list; made by [`ListInvites::pages`].
+/// A page on its way: polled by the stream itself (lazy), or running in a
+/// task of its own (prefetched).
+enum Fetch {
+    /// Makes progress only while the stream is polled.
+    Inline(BoxFuture<'static, Result<Page>>),
+    /// Runs on the runtime whether or not the stream is polled.
+    Spawned(Prefetch),
+}
+
+/// The task of a prefetched page, aborted when dropped: dropping the stream
+/// cancels the request in flight rather than leaving it to finish unread.
+struct Prefetch(JoinHandle<Result<Page>>);
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Fetch {
+    /// Starts fetching: in a task when `prefetch` is on and a Tokio runtime
+    /// is at hand, else as a future the stream polls.
+    fn start(
+        client: Client,
+        request: proto::ListOrganizationInvitesRequest,
+        options: CallOptions,
+        prefetch: bool,
+    ) -> Fetch {
+        let future = fetch(client, request, options);
+        match prefetch.then(tokio::runtime::Handle::try_current) {
+            Some(Ok(runtime)) => Fetch::Spawned(Prefetch(runtime.spawn(future))),
+            _ => Fetch::Inline(future.boxed()),
+        }
+    }
+
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Page>> {
+        match self {
+            Fetch::Inline(future) => future.poll_unpin(cx),
+            Fetch::Spawned(Prefetch(task)) => task.poll_unpin(cx).map(|joined| {
+                // The task is aborted only by dropping the stream, so this is
+                // a runtime shutting down or a panic in the fetch: an error,
+                // never a panic of the caller's.
+                joined.unwrap_or_else(|err| {
+                    Err(Error::Cancelled(Status::local(
+                        Code::Cancelled,
+                        format!("the task fetching the next page did not finish: {err}"),
+                    )))
+                })
+            }),
+        }
+    }
+}
+
+/// A stream of the pages of a list; made by [`ListInvites::pages`]. It
+/// prefetches one page unless [`ListInvites::prefetch`]`(false)` was set;
+/// see the [module docs](self).
 #[must_use = "streams do nothing unless polled"]
 pub struct PageStream {
     client: Client,
     options: CallOptions,
+    prefetch: bool,
     state: State,
 }
 
 impl PageStream {
-    /// The token of the next page this stream would fetch: `Some("")`
-    /// before the first page, `None` once it has ended. Keep it to resume a
-    /// listing later with [`ListInvites::page`].
+    /// The token of the next page this stream would yield: `Some("")`
+    /// before the first page, `None` once it has ended. A page being
+    /// prefetched has not been yielded, so this is its token. Keep it to
+    /// resume a listing later with [`ListInvites::page`].
     pub fn next_page_token(&self) -> Option<&str> {
         match &self.state {
             State::Ready(request) | State::Fetching(_, request) => Some(&request.page_token),
@@ -301,6 +381,7 @@ impl fmt::Debug for PageStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PageStream")
             .field("next_page_token", &self.next_page_token())
+            .field("prefetch", &self.prefetch)
             .finish_non_exhaustive()
     }
 }
@@ -313,13 +394,20 @@ impl Stream for PageStream {
         loop {
             match std::mem::replace(&mut this.state, State::Done) {
                 State::Ready(request) => {
-                    let future = fetch(this.client.clone(), request.clone(), this.options.clone());
-                    this.state = State::Fetching(future.boxed(), request);
+                    // The first page (or any page of a lazy stream) is
+                    // fetched by polling: nothing would overlap with it.
+                    let fetch = Fetch::start(
+                        this.client.clone(),
+                        request.clone(),
+                        this.options.clone(),
+                        false,
+                    );
+                    this.state = State::Fetching(fetch, request);
                 }
-                State::Fetching(mut future, mut request) => {
-                    let result = match future.poll_unpin(cx) {
+                State::Fetching(mut fetch, mut request) => {
+                    let result = match fetch.poll(cx) {
                         Poll::Pending => {
-                            this.state = State::Fetching(future, request);
+                            this.state = State::Fetching(fetch, request);
                             return Poll::Pending;
                         }
                         Poll::Ready(result) => result,
@@ -327,7 +415,17 @@ impl Stream for PageStream {
                     if let Ok(page) = &result {
                         if let Some(token) = &page.next_page_token {
                             request.page_token.clone_from(token);
-                            this.state = State::Ready(request);
+                            this.state = if this.prefetch {
+                                let next = Fetch::start(
+                                    this.client.clone(),
+                                    request.clone(),
+                                    this.options.clone(),
+                                    true,
+                                );
+                                State::Fetching(next, request)
+                            } else {
+                                State::Ready(request)
+                            };
                         }
                     }
                     return Poll::Ready(Some(result));
@@ -339,8 +437,9 @@ impl Stream for PageStream {
     }
 }
 
-/// A lazy stream of invitations, newest first; made by
-/// [`ListInvites::into_stream`].
+/// A stream of invitations, newest first; made by
+/// [`ListInvites::into_stream`]. It prefetches one page unless
+/// [`ListInvites::prefetch`]`(false)` was set; see the [module docs](self).
 #[must_use = "streams do nothing unless polled"]
 #[derive(Debug)]
 pub struct InviteStream {
@@ -349,7 +448,8 @@ pub struct InviteStream {
 }
 
 impl InviteStream {
-    /// The token of the page after the invitations already fetched; see
+    /// The token of the page after the invitations already received (a
+    /// page being prefetched is not received yet); see
     /// [`PageStream::next_page_token`]. Invitations still buffered from the
     /// current page are not covered by it.
     pub fn next_page_token(&self) -> Option<&str> {

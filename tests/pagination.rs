@@ -1,6 +1,7 @@
 //! Listing over loopback: every invitation exactly once across many small
-//! pages, filters, page tokens both ways, and streams that fetch lazily and
-//! stop when dropped (counted by the server's call counter).
+//! pages, filters, page tokens both ways, and streams that prefetch one page
+//! (or, with `prefetch(false)`, fetch lazily) and stop when dropped (counted
+//! by the server's call counter).
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use common::start_server;
-use factify_invites::server::Method;
+use factify_invites::server::{Fault, Method};
 use factify_invites::{Invite, InviteStatus};
 use futures::{StreamExt, TryStreamExt};
 
@@ -145,15 +146,30 @@ async fn filters_apply_together_across_pages() {
         .all(|w| w[0].created_at >= w[1].created_at));
 }
 
+/// Waits (at most ten seconds) until `done` holds: for a request the
+/// stream started in a task of its own to reach the server.
+async fn wait_until(mut done: impl FnMut() -> bool) {
+    let wait = async {
+        while !done() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .expect("the condition did not hold within ten seconds");
+}
+
 #[tokio::test]
 async fn dropping_a_stream_stops_fetching() {
     let env = start_server().await;
     seed(&env, 100);
 
+    // Strictly lazy: a page is fetched only when the stream reaches it.
     let mut stream = env
         .client
         .list_invites(&env.fixture.organization)
         .page_size(10)
+        .prefetch(false)
         .into_stream();
     assert_eq!(
         env.server.call_count(Method::List),
@@ -165,6 +181,66 @@ async fn dropping_a_stream_stops_fetching() {
     drop(stream);
 
     assert_eq!(env.server.call_count(Method::List), 2);
+}
+
+#[tokio::test]
+async fn a_prefetching_stream_runs_one_page_ahead_and_never_past_the_end() {
+    let env = start_server().await;
+    let org = &env.fixture.organization;
+    seed(&env, 100);
+    let lists = || env.server.call_count(Method::List);
+
+    let mut stream = env.client.list_invites(org).page_size(10).into_stream();
+    assert_eq!(lists(), 0, "nothing fetched before polling");
+    let first: Vec<_> = stream.by_ref().take(15).try_collect().await.unwrap();
+    // Pages 1 and 2 were read; page 3 was requested as soon as page 2 came.
+    wait_until(|| lists() == 3).await;
+    assert_eq!(stream.next_page_token().map(str::is_empty), Some(false));
+    // A round trip later the stream has asked for nothing more: it waits
+    // for page 3 to be read before it requests page 4.
+    env.client.list_invites(org).page_size(1).await.unwrap();
+    assert_eq!(lists(), 4);
+
+    let rest: Vec<_> = stream.try_collect().await.unwrap();
+    let ids: HashSet<_> = first.iter().chain(&rest).map(|invite| &invite.id).collect();
+    assert_eq!(ids.len(), 100);
+    assert_eq!(
+        lists(),
+        10 + 1,
+        "ten pages for the stream (none past the last), and the one call"
+    );
+}
+
+#[tokio::test]
+async fn dropping_a_prefetching_stream_cancels_the_page_in_flight() {
+    let env = start_server().await;
+    seed(&env, 100);
+    // Pages 1 and 2 are answered at once; page 3 would take a minute.
+    env.server.inject_faults(
+        Some(Method::List),
+        [
+            Fault::Delay(std::time::Duration::ZERO),
+            Fault::Delay(std::time::Duration::ZERO),
+            Fault::Delay(std::time::Duration::from_secs(60)),
+        ],
+    );
+
+    let mut stream = env
+        .client
+        .list_invites(&env.fixture.organization)
+        .page_size(10)
+        .into_stream();
+    let first: Vec<_> = stream.by_ref().take(15).try_collect().await.unwrap();
+    assert_eq!(first.len(), 15);
+    // The request for page 3 has reached the server, which holds it.
+    wait_until(|| env.server.call_count(Method::List) == 3).await;
+    drop(stream);
+
+    // A graceful shutdown waits for the calls in flight: it ends within
+    // seconds only because dropping the stream cancelled page 3.
+    tokio::time::timeout(std::time::Duration::from_secs(10), env.running.shutdown())
+        .await
+        .expect("the server still had the prefetched page in flight");
 }
 
 #[tokio::test]
