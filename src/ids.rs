@@ -85,6 +85,16 @@ macro_rules! id_type {
                 }
             }
 
+            /// [`parse`](Self::parse) that keeps `value`'s allocation (no
+            /// copy), for IDs read from responses.
+            pub(crate) fn parse_owned(value: String) -> Result<Self, IdError> {
+                if [$($prefix),+].iter().any(|prefix| has_shape(&value, prefix)) {
+                    Ok($name(value))
+                } else {
+                    Err(IdError::new($kind, $expected, &value))
+                }
+            }
+
             /// The ID as a string slice.
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -161,7 +171,7 @@ macro_rules! id_type {
 
         impl IntoId<$name> for String {
             fn into_id(self) -> Result<$name, IdError> {
-                $name::parse(&self)
+                $name::parse_owned(self)
             }
         }
 

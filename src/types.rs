@@ -7,6 +7,8 @@
 //! made-up default. Enum values this version does not know are kept as
 //! `Unknown(n)`, so a newer server does not break an older client.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
@@ -170,18 +172,53 @@ impl Page {
     }
 }
 
-/// Builds the dotted path of a response field for error messages.
-fn path(parent: &str, field: &str) -> String {
-    format!("{parent}.{field}")
+/// Where a message sits in a response, such as `invite`, `items[3]` or
+/// `items[3].sender`: written out only when an error names a field there,
+/// so that converting a well-formed response builds no strings.
+#[derive(Debug, Clone, Copy)]
+enum At<'a> {
+    /// A field of the response itself.
+    Field(&'a str),
+    /// An element of the response's `items`.
+    Item(usize),
+    /// A field of the message at another place.
+    Nested(&'a At<'a>, &'a str),
 }
 
-fn missing(parent: &str, field: &str) -> Error {
-    Error::invalid_response(path(parent, field), "required field is missing")
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Field(name) => f.write_str(name),
+            At::Item(index) => write!(f, "items[{index}]"),
+            At::Nested(parent, name) => write!(f, "{parent}.{name}"),
+        }
+    }
 }
 
-fn non_empty(value: String, parent: &str, field: &str) -> Result<String> {
+impl At<'_> {
+    /// The error for this message itself missing: `response.invite`, or
+    /// `invite.sender` for a nested one.
+    fn missing(&self) -> Error {
+        let path = match self {
+            At::Field(_) | At::Item(_) => format!("response.{self}"),
+            At::Nested(..) => self.to_string(),
+        };
+        Error::invalid_response(path, "required field is missing")
+    }
+
+    /// The dotted path of `field` of the message here.
+    fn path(&self, field: &str) -> String {
+        format!("{self}.{field}")
+    }
+}
+
+fn missing(at: &At<'_>, field: &str) -> Error {
+    Error::invalid_response(at.path(field), "required field is missing")
+}
+
+fn non_empty(value: String, at: &At<'_>, field: &str) -> Result<String> {
     if value.is_empty() {
-        Err(missing(parent, field))
+        Err(missing(at, field))
     } else {
         Ok(value)
     }
@@ -189,32 +226,31 @@ fn non_empty(value: String, parent: &str, field: &str) -> Result<String> {
 
 fn parse_id<T>(
     value: String,
-    parent: &str,
+    at: &At<'_>,
     field: &str,
-    parse: fn(&str) -> Result<T, crate::IdError>,
+    parse: fn(String) -> Result<T, crate::IdError>,
 ) -> Result<T> {
     if value.is_empty() {
-        return Err(missing(parent, field));
+        return Err(missing(at, field));
     }
-    parse(&value).map_err(|err| Error::invalid_response(path(parent, field), err.to_string()))
+    parse(value).map_err(|err| Error::invalid_response(at.path(field), err.to_string()))
 }
 
-fn time(value: Option<prost_types::Timestamp>, parent: &str, field: &str) -> Result<DateTime<Utc>> {
-    let value = value.ok_or_else(|| missing(parent, field))?;
+fn time(value: Option<prost_types::Timestamp>, at: &At<'_>, field: &str) -> Result<DateTime<Utc>> {
+    let value = value.ok_or_else(|| missing(at, field))?;
     u32::try_from(value.nanos)
         .ok()
         .and_then(|nanos| DateTime::from_timestamp(value.seconds, nanos))
-        .ok_or_else(|| Error::invalid_response(path(parent, field), "timestamp is out of range"))
+        .ok_or_else(|| Error::invalid_response(at.path(field), "timestamp is out of range"))
 }
 
-/// Converts a wire `User` at `parent` (a path such as `invite.sender`).
-pub(crate) fn user_from_wire(user: Option<proto::User>, parent: &str) -> Result<User> {
-    let (owner, field) = parent.rsplit_once('.').unwrap_or(("response", parent));
-    let user = user.ok_or_else(|| missing(owner, field))?;
+/// Converts a wire `User` at `at` (such as `invite.sender`).
+fn user_at(user: Option<proto::User>, at: &At<'_>) -> Result<User> {
+    let user = user.ok_or_else(|| at.missing())?;
     Ok(User {
-        id: parse_id(user.id, parent, "id", UserId::parse)?,
-        user_type: UserType::from_wire(user.r#type).ok_or_else(|| missing(parent, "type"))?,
-        name: non_empty(user.name, parent, "name")?,
+        id: parse_id(user.id, at, "id", UserId::parse_owned)?,
+        user_type: UserType::from_wire(user.r#type).ok_or_else(|| missing(at, "type"))?,
+        name: non_empty(user.name, at, "name")?,
         email: user.email,
         given_name: user.given_name,
         family_name: user.family_name,
@@ -222,36 +258,40 @@ pub(crate) fn user_from_wire(user: Option<proto::User>, parent: &str) -> Result<
     })
 }
 
-/// Converts a wire `OrganizationInvite` at `parent` (such as `invite` or
-/// `items[3]`), checking every field the SPEC requires.
+/// Converts a wire `OrganizationInvite` in the response field `parent`
+/// (such as `invite`), checking every field the SPEC requires.
 pub(crate) fn invite_from_wire(
     invite: Option<proto::OrganizationInvite>,
     parent: &str,
 ) -> Result<Invite> {
-    let (owner, field) = parent.rsplit_once('.').unwrap_or(("response", parent));
-    let invite = invite.ok_or_else(|| missing(owner, field))?;
+    invite_at(invite, &At::Field(parent))
+}
+
+/// Converts a wire `OrganizationInvite` at `at`.
+fn invite_at(invite: Option<proto::OrganizationInvite>, at: &At<'_>) -> Result<Invite> {
+    let invite = invite.ok_or_else(|| at.missing())?;
     let accepted = match (invite.accepted_at, invite.accepted_by) {
         (None, None) => None,
-        (Some(at), Some(by)) => Some(Acceptance {
-            at: time(Some(at), parent, "accepted_at")?,
-            by: user_from_wire(Some(by), &path(parent, "accepted_by"))?,
+        (Some(when), Some(by)) => Some(Acceptance {
+            at: time(Some(when), at, "accepted_at")?,
+            by: user_at(Some(by), &At::Nested(at, "accepted_by"))?,
         }),
-        (Some(_), None) => return Err(missing(parent, "accepted_by")),
-        (None, Some(_)) => return Err(missing(parent, "accepted_at")),
+        (Some(_), None) => return Err(missing(at, "accepted_by")),
+        (None, Some(_)) => return Err(missing(at, "accepted_at")),
     };
     Ok(Invite {
-        id: parse_id(invite.id, parent, "id", InviteId::parse)?,
+        id: parse_id(invite.id, at, "id", InviteId::parse_owned)?,
         organization_id: parse_id(
             invite.organization_id,
-            parent,
+            at,
             "organization_id",
-            OrganizationId::parse,
+            OrganizationId::parse_owned,
         )?,
-        email: non_empty(invite.email, parent, "email")?,
-        status: InviteStatus::from_wire(invite.status).ok_or_else(|| missing(parent, "status"))?,
-        sender: user_from_wire(invite.sender, &path(parent, "sender"))?,
-        created_at: time(invite.created_at, parent, "created_at")?,
-        expires_at: time(invite.expires_at, parent, "expires_at")?,
+        email: non_empty(invite.email, at, "email")?,
+        status: InviteStatus::from_wire(invite.status).ok_or_else(|| missing(at, "status"))?,
+        sender: user_at(invite.sender, &At::Nested(at, "sender"))?,
+        created_at: time(invite.created_at, at, "created_at")?,
+        expires_at: time(invite.expires_at, at, "expires_at")?,
         accepted,
         message: invite.message,
     })
@@ -262,11 +302,12 @@ pub(crate) fn organization_from_wire(
     organization: Option<proto::Organization>,
     parent: &str,
 ) -> Result<Organization> {
-    let organization = organization.ok_or_else(|| missing("response", parent))?;
+    let at = At::Field(parent);
+    let organization = organization.ok_or_else(|| at.missing())?;
     Ok(Organization {
-        id: parse_id(organization.id, parent, "id", OrganizationId::parse)?,
+        id: parse_id(organization.id, &at, "id", OrganizationId::parse_owned)?,
         name: organization.name,
-        created_at: time(organization.created_at, parent, "created_at")?,
+        created_at: time(organization.created_at, &at, "created_at")?,
         logo_image_url: organization.logo_image_url,
     })
 }
@@ -277,11 +318,11 @@ pub(crate) fn page_from_wire(response: proto::ListOrganizationInvitesResponse) -
         .items
         .into_iter()
         .enumerate()
-        .map(|(index, invite)| invite_from_wire(Some(invite), &format!("items[{index}]")))
+        .map(|(index, invite)| invite_at(Some(invite), &At::Item(index)))
         .collect::<Result<Vec<_>>>()?;
     let pagination = response
         .pagination
-        .ok_or_else(|| missing("response", "pagination"))?;
+        .ok_or_else(|| At::Field("pagination").missing())?;
     let token = |value: String| (!value.is_empty()).then_some(value);
     if pagination.has_more && pagination.next_page_token.is_empty() {
         return Err(Error::invalid_response(
@@ -413,6 +454,30 @@ mod tests {
         assert_eq!(invite.status, InviteStatus::Unknown(42));
         assert_eq!(invite.sender.user_type, UserType::Unknown(9));
         assert_eq!(InviteStatus::Unknown(42).to_wire(), 42);
+    }
+
+    #[test]
+    fn a_broken_item_of_a_page_is_named_by_its_index() {
+        let mut broken = wire_invite();
+        broken.sender.as_mut().unwrap().id = "user_nope".into();
+        let response = proto::ListOrganizationInvitesResponse {
+            items: vec![wire_invite(), broken],
+            pagination: Some(proto::Pagination::default()),
+        };
+        match page_from_wire(response) {
+            Err(Error::InvalidResponse { field, .. }) => assert_eq!(field, "items[1].sender.id"),
+            other => panic!("expected InvalidResponse, got {other:?}"),
+        }
+        let mut accepted = wire_invite();
+        accepted.accepted_at = accepted.created_at;
+        accepted.accepted_by = Some(proto::User {
+            name: String::new(),
+            ..wire_user()
+        });
+        assert_eq!(
+            field_of(invite_from_wire(Some(accepted), "invite")),
+            "invite.accepted_by.name"
+        );
     }
 
     #[test]
