@@ -22,6 +22,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -233,10 +234,19 @@ impl ListInvites {
     /// Fetches one page: the first with `None`, or the page a token of an
     /// earlier page (its `next_page_token` or `prev_page_token`) points to.
     /// The filters must be the ones the token was made with.
-    pub async fn page(self, page_token: Option<&str>) -> Result<Page> {
-        let mut request = self.request()?;
-        request.page_token = page_token.unwrap_or_default().to_owned();
-        fetch(self.client, request, self.options).await
+    pub fn page(
+        self,
+        page_token: Option<&str>,
+    ) -> impl Future<Output = Result<Page>> + Send + 'static {
+        // Checked now, sent when awaited. Not an `async fn`: the future
+        // keeps only what the fetch needs, not this builder, and is smaller
+        // to box and move on every call.
+        let request = self.request().map(|mut request| {
+            request.page_token = page_token.unwrap_or_default().to_owned();
+            request
+        });
+        let (client, options) = (self.client, self.options);
+        async move { fetch(client, request?, options).await }
     }
 
     /// A stream of whole pages, starting at the first.
@@ -266,8 +276,8 @@ crate::client::call_options!(ListInvites => Page);
 
 impl ListInvites {
     /// Fetches the first page; what `.await` on the builder does.
-    pub async fn send(self) -> Result<Page> {
-        self.page(None).await
+    pub fn send(self) -> impl Future<Output = Result<Page>> + Send + 'static {
+        self.page(None)
     }
 }
 

@@ -1,5 +1,9 @@
 //! The gRPC transport: tonic's generic unary call over a [`Channel`].
 
+use std::future::Future;
+
+use futures::future::Either;
+use futures::FutureExt;
 use tonic::client::Grpc;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
@@ -23,7 +27,16 @@ impl GrpcTransport {
 
     /// Sends one request and waits for its response, for at most `timeout`
     /// (also sent to the server as the gRPC deadline).
-    pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
+    ///
+    /// The request is prepared here and the returned future is the call
+    /// itself, under its deadline: not an `async fn`, whose state would hold
+    /// the request a second time, making the future every call moves and
+    /// boxes larger.
+    pub(crate) fn unary<Req, Resp>(
+        &self,
+        attempt: Attempt<'_>,
+        request: Req,
+    ) -> impl Future<Output = Result<Resp>> + Send + 'static
     where
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
@@ -63,13 +76,15 @@ impl GrpcTransport {
         match timeout {
             // The server enforces the deadline it was sent, but a stalled
             // connection would never answer: the client keeps its own timer.
-            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                Err(Error::DeadlineExceeded(Status::local(
-                    Code::DeadlineExceeded,
-                    format!("{} did not answer within {limit:?}", rpc.name),
-                )))
-            }),
-            None => call.await,
+            Some(limit) => Either::Left(tokio::time::timeout(limit, call).map(move |outcome| {
+                outcome.unwrap_or_else(|_| {
+                    Err(Error::DeadlineExceeded(Status::local(
+                        Code::DeadlineExceeded,
+                        format!("{} did not answer within {limit:?}", rpc.name),
+                    )))
+                })
+            })),
+            None => Either::Right(call),
         }
     }
 }
