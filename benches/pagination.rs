@@ -13,7 +13,10 @@
 //!
 //! Paired measurements follow (see `common::paired`): prefetching against
 //! sequential with the delay, and the crate's sequential stream against the
-//! raw loop without it.
+//! raw loop without it. Last, the bound on the gain: one page in flight
+//! turns `fetch + work` per page into `max(fetch, work)`, so the bench times
+//! a page fetched under the delay and the consumer's 2 ms of work and prints
+//! `(fetch + work) / max(fetch, work)`.
 
 mod common;
 
@@ -34,6 +37,7 @@ const DELAY: Duration = Duration::from_millis(2);
 /// Pairs of the paired measurements after criterion's.
 const DELAY_PAIRS: usize = 6;
 const RAW_PAIRS: usize = 30;
+const CALIBRATION_PAIRS: usize = 100;
 
 /// Streams every invitation through the crate's client; returns the count.
 async fn stream_items(client: &factify_invites::Client, org: &str, prefetch: bool) -> u64 {
@@ -165,6 +169,20 @@ fn main() {
         ));
         paired_delay.push((protocol.name(), prefetch, sequential));
     }
+    // What bounds the gain: with one page in flight, a page takes
+    // max(fetch, work) instead of fetch + work, so prefetching is at best
+    // (fetch + work) / max(fetch, work) times faster.
+    let mut bounds = Vec::new();
+    for &protocol in protocols().iter().filter(|_| ran("pagination_10k_2ms")) {
+        let client = rt.block_on(async { protocol.client(&env) });
+        let (fetch, work) = rt.block_on(common::paired(
+            CALIBRATION_PAIRS,
+            || (),
+            |()| client.list_invites(&org).page_size(PAGE).page(None),
+            |()| tokio::time::sleep(DELAY),
+        ));
+        bounds.push((protocol.name(), fetch, work));
+    }
     env.server.set_latency(Method::List, Duration::ZERO);
     let mut paired_raw = Vec::new();
     for &protocol in protocols().iter().filter(|_| ran("pagination_10k")) {
@@ -218,6 +236,16 @@ fn main() {
             human(prefetch),
             human(sequential),
             sequential / prefetch
+        ));
+    }
+    for (p, fetch, work) in bounds {
+        report(format!(
+            "pagination_10k_2ms {p}: one page fetched with the 2 ms delay takes {} and the \
+             consumer's 2 ms of work (tokio sleep) {} (medians of {CALIBRATION_PAIRS}): one page of \
+             prefetch can be at most {:.2}x faster",
+            human(fetch),
+            human(work),
+            (fetch + work) / fetch.max(work)
         ));
     }
     for (p, ours, theirs) in paired_raw {
