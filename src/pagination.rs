@@ -233,7 +233,8 @@ impl ListInvites {
 
     /// Fetches one page: the first with `None`, or the page a token of an
     /// earlier page (its `next_page_token` or `prev_page_token`) points to.
-    /// The filters must be the ones the token was made with.
+    /// The filters must be the ones the token was made with. Nothing is
+    /// sent until the future is awaited; a bad argument is its error.
     pub fn page(
         self,
         page_token: Option<&str>,
