@@ -743,6 +743,13 @@ impl From<tonic::Status> for Error {
         if let Some(decode) = find_cause::<prost::DecodeError>(&status) {
             return Error::invalid_response("response", format!("undecodable protobuf: {decode}"));
         }
+        if find_cause::<tonic::TimeoutExpired>(&status).is_some() {
+            // tonic's own timer for the deadline the request carried.
+            return Error::DeadlineExceeded(Status::local(
+                Code::DeadlineExceeded,
+                "the deadline passed before the server answered",
+            ));
+        }
         if std::error::Error::source(&status).is_some() {
             let message = format!("{}: {}", Code::from(status.code()), status.message());
             return Error::Transport(TransportError::new(message, status));

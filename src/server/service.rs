@@ -35,9 +35,14 @@ impl ReferenceServer {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
+        let mut hold_answer = None;
         let injected = match self.faults.take(method) {
             Some(Fault::Delay(delay)) => {
                 tokio::time::sleep(delay).await;
+                None
+            }
+            Some(Fault::DelayResponse(delay)) => {
+                hold_answer = Some(delay);
                 None
             }
             Some(Fault::Unavailable) => Some(ApiError::unavailable()),
@@ -65,6 +70,9 @@ impl ReferenceServer {
                 rule(&mut state, now, &caller, request.get_ref())
             })
         };
+        if let Some(delay) = hold_answer {
+            tokio::time::sleep(delay).await;
+        }
         match outcome {
             Ok(body) => {
                 let mut response = Response::new(body);
