@@ -292,6 +292,26 @@ impl ClientBuilder {
 /// connection: build one client per process and clone it into each task,
 /// rather than building one per request.
 ///
+/// # Retries, deadlines and idempotency
+///
+/// Each call is one logical call with one deadline (the builder's
+/// `timeout`, 30 s by default, or the call's own), covering every attempt
+/// and every wait; each attempt sends what is left as its gRPC deadline.
+/// Failed attempts are retried under the [`RetryPolicy`] only when
+/// repeating them cannot duplicate work:
+///
+/// | method | retried on | why it is safe |
+/// |---|---|---|
+/// | `create_invite` | `UNAVAILABLE`, `RESOURCE_EXHAUSTED`, any connection failure | every attempt carries the same idempotency key (the caller's, or one generated per call), so the server answers a repeat with the original invitation and sends no second email |
+/// | `list_invites` (and each page of a stream) | the same | a read; a stream retries the failed page from its token, so no invitation is seen twice or skipped |
+/// | `resend_invite`, `revoke_invite`, `accept_invite` | `UNAVAILABLE`, `RESOURCE_EXHAUSTED`, connection failures before the request was sent | not idempotent (a second email, a second state change): retried only when the server did not act. A connection lost after the request was sent is returned as [`Error::Transport`] |
+///
+/// `INVALID_ARGUMENT`, `FAILED_PRECONDITION`, `PERMISSION_DENIED`,
+/// `UNAUTHENTICATED`, `NOT_FOUND` and the rest are never retried. After a
+/// `RESOURCE_EXHAUSTED` with a `RetryInfo`, every clone of the client waits
+/// that long before its next call (creations and other calls separately,
+/// as the SPEC limits them separately).
+///
 /// # Example
 ///
 /// ```no_run

@@ -754,11 +754,17 @@ impl From<tonic::Status> for Error {
             let message = format!("{}: {}", Code::from(status.code()), status.message());
             return Error::Transport(TransportError::new(message, status));
         }
-        if status.code() == tonic::Code::OutOfRange
+        // tonic reports a body it could not decode, or one over the size
+        // limit, as a status of its own making, recognisable by its words.
+        let undecodable = status.code() == tonic::Code::Internal
             && status
                 .message()
-                .contains("decoded message length too large")
-        {
+                .starts_with("failed to decode Protobuf message");
+        let too_large = status.code() == tonic::Code::OutOfRange
+            && status
+                .message()
+                .contains("decoded message length too large");
+        if undecodable || too_large {
             return Error::invalid_response("response", status.message().to_owned());
         }
         let code = Code::from(status.code());

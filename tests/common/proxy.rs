@@ -2,6 +2,8 @@
 //! to cut every open connection at once (the peer sees a reset), to show a
 //! connection failing in the middle of a call or of a paginated stream.
 
+#![allow(unreachable_pub, dead_code)]
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
