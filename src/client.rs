@@ -208,7 +208,8 @@ impl ClientBuilder {
             Some("https") => {
                 #[cfg(feature = "tls")]
                 {
-                    let tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
+                    // The webpki roots, and the platform's with `tls-native-roots`.
+                    let tls = tonic::transport::ClientTlsConfig::new().with_enabled_roots();
                     endpoint = endpoint
                         .tls_config(tls)
                         .map_err(|err| invalid(format!("TLS setup failed: {err}")))?;

@@ -55,6 +55,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `tls` | yes | rustls for `https://` endpoints, trusting the webpki roots |
+//! | `tls-native-roots` | no | also trust the platform's root certificates |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests |
 //!
 //! Client-only users keep the default; tests enable `test-server` in

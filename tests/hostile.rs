@@ -147,3 +147,24 @@ async fn an_empty_body_is_a_missing_field_not_a_default() {
         .unwrap_err();
     assert_eq!(err.param(), Some("response.invite"), "{err:?}");
 }
+
+#[tokio::test]
+async fn an_enormous_response_is_refused() {
+    // 5 MiB of a valid-looking field: over the default 4 MiB limit.
+    let mut body = vec![0x0a]; // field 1 (invite), length-delimited
+    let huge = 5 * 1024 * 1024;
+    prost::encoding::encode_varint(huge as u64, &mut body);
+    body.resize(body.len() + huge, b'x');
+    let addr = serve_raw(body).await;
+    let client = Client::builder()
+        .endpoint(format!("http://{addr}"))
+        .connect()
+        .await
+        .unwrap();
+    let err = client
+        .create_invite("org_01h2xcejqtf2nbrexx3vqjhp41", "ada@example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+    assert!(err.to_string().contains("too large"), "{err}");
+}

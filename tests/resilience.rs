@@ -436,3 +436,32 @@ async fn the_retry_budget_stops_retry_storms() {
     // allows only the first few retries once most calls fail.
     assert!((20..=30).contains(&attempts), "{attempts} attempts");
 }
+
+#[tokio::test]
+async fn a_client_side_rate_limit_spaces_calls() {
+    use factify_invites::rate_limit::RateLimit;
+    let env = start_server().await;
+    let client = Client::builder()
+        .endpoint(env.running.endpoint())
+        .api_key(&env.fixture.admin_key)
+        .rate_limit(RateLimit::per_minute(1200).with_creates_per_minute(600)) // 50 ms, 100 ms
+        .connect()
+        .await
+        .unwrap();
+    let org = &env.fixture.organization;
+
+    let started = Instant::now();
+    for i in 0..4 {
+        client
+            .create_invite(org, format!("paced{i}@example.com"))
+            .await
+            .unwrap();
+    }
+    // Four creations at most one per 100 ms: the last starts 300 ms in.
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(env.server.call_count(Method::Create), 4);
+}
