@@ -82,3 +82,9 @@ pub use error::{Code, Error, ErrorDetail, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
 pub use pagination::{InviteStream, ListInvites, PageStream};
 pub use types::{Acceptance, Invite, InviteStatus, Organization, Page, User, UserType};
+
+/// The README's code blocks, compiled (and run, unless `no_run`) as doc
+/// tests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
