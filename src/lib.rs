@@ -68,6 +68,7 @@ pub mod ids;
 pub mod limits;
 pub mod pagination;
 pub mod proto;
+pub mod protocol;
 pub mod rate_limit;
 pub mod retry;
 #[cfg(feature = "test-server")]
@@ -80,4 +81,5 @@ pub use client::{AcceptInvite, Client, ClientBuilder, CreateInvite, InviteAction
 pub use error::{Code, Error, ErrorDetail, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
 pub use pagination::{InviteStream, ListInvites, PageStream};
+pub use protocol::{HttpVersion, Protocol};
 pub use types::{Acceptance, Invite, InviteStatus, Organization, Page, User, UserType};

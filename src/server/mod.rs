@@ -93,6 +93,7 @@ use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteServiceServer;
 
 mod clock;
+mod connect;
 mod cursor;
 mod error;
 mod faults;
