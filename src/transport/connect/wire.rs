@@ -469,7 +469,11 @@ mod tests {
             }
             .encode_to_vec(),
         };
-        let body = error_body(Code::NotFound, "no such invite", std::slice::from_ref(&detail));
+        let body = error_body(
+            Code::NotFound,
+            "no such invite",
+            std::slice::from_ref(&detail),
+        );
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(json["code"], "not_found");
         assert_eq!(json["details"][0]["type"], "factify.api.v1beta.ErrorDetail");
