@@ -378,6 +378,7 @@ impl Status {
 
     /// Sets the wait before retrying when the details carried none (the
     /// Connect transport reads it from `X-RateLimit-Reset` then).
+    #[cfg_attr(not(feature = "connect"), allow(dead_code))]
     pub(crate) fn retry_after_or(mut self, delay: Option<Duration>) -> Status {
         if self.retry_after.is_none() {
             self.retry_after = delay;

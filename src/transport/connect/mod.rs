@@ -135,20 +135,16 @@ impl ConnectTransport {
     /// Opens (and drops) one connection, so that an unreachable server
     /// fails when the client is built. The pool opens its own connections.
     pub(crate) async fn probe(&self) -> Result<()> {
-        let unreachable = |err: Box<dyn std::error::Error + Send + Sync>| {
-            Error::Transport(TransportError::unsent(
-                format!("could not connect to {}", self.base),
-                err,
-            ))
-        };
+        let message = || format!("could not connect to {}", self.base);
         let connecting =
             tower::ServiceExt::oneshot(self.connector.clone(), self.config.endpoint.clone());
         match tokio::time::timeout(self.config.connect_timeout, connecting).await {
             Ok(Ok(_connection)) => Ok(()),
-            Ok(Err(err)) => Err(unreachable(err)),
-            Err(_) => Err(unreachable(
-                format!("no connection within {:?}", self.config.connect_timeout).into(),
-            )),
+            Ok(Err(err)) => Err(Error::Transport(TransportError::unsent(message(), err))),
+            Err(_) => Err(Error::Transport(TransportError::unsent(
+                message(),
+                format!("no connection within {:?}", self.config.connect_timeout),
+            ))),
         }
     }
 
