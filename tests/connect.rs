@@ -19,7 +19,7 @@ use bytes::Bytes;
 use common::start_server;
 use factify_invites::proto;
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::{Method, ReferenceServer};
+use factify_invites::server::{Fault, Method, ReferenceServer};
 use factify_invites::{Client, Error, HttpVersion, InviteStatus, Protocol, Reason};
 use http::{HeaderMap, Version};
 use http_body_util::{BodyExt, Full};
@@ -312,6 +312,43 @@ async fn responses_over_max_response_bytes_are_refused() {
                 "{protocol} gzip={gzip}: {err:?}"
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn retries_and_the_server_deadline_work_the_same_over_connect() {
+    let env = start_server().await;
+    let org = &env.fixture.organization;
+    for protocol in [Protocol::ConnectProto, Protocol::ConnectJson] {
+        let client = Client::builder()
+            .endpoint(env.running.endpoint())
+            .api_key(&env.fixture.admin_key)
+            .protocol(protocol)
+            .connect()
+            .await
+            .unwrap();
+        // Two 503s with Connect error bodies, then the real answer: the
+        // default policy retries the idempotent list.
+        let before = env.server.call_count(Method::List);
+        env.server
+            .inject_faults(Some(Method::List), [Fault::Unavailable; 2]);
+        client.list_invites(org).await.unwrap();
+        assert_eq!(
+            env.server.call_count(Method::List) - before,
+            3,
+            "{protocol}"
+        );
+
+        // A server slower than the call's timeout: DEADLINE_EXCEEDED.
+        env.server
+            .set_latency(Method::List, Duration::from_millis(300));
+        let err = client
+            .list_invites(org)
+            .timeout(Duration::from_millis(100))
+            .await
+            .unwrap_err();
+        assert!(err.is_timeout(), "{protocol}: {err:?}");
+        env.server.set_latency(Method::List, Duration::ZERO);
     }
 }
 
