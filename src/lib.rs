@@ -1,11 +1,14 @@
 //! # factify-invites
 //!
 //! A typed, async client for Factify's organization invitations API
-//! (`factify.api.v1beta.OrganizationInviteService`) over gRPC, and an
-//! in-memory reference server to test your own services against.
+//! (`factify.api.v1beta.OrganizationInviteService`) over gRPC or the
+//! Connect protocol, and an in-memory reference server to test your own
+//! services against.
 //!
 //! - [`Client`]: cheap to clone, `Send + Sync`, one HTTP/2 connection shared
 //!   by every clone; built with [`Client::builder`].
+//! - gRPC or Connect (binary or JSON, HTTP/1.1 or HTTP/2), chosen with
+//!   [`ClientBuilder::protocol`]: see [`Protocol`] for when to prefer which.
 //! - Request builders for every method ([`Client::create_invite`],
 //!   [`Client::list_invites`], [`Client::resend_invite`],
 //!   [`Client::revoke_invite`], [`Client::accept_invite`]) that check their
@@ -56,10 +59,12 @@
 //! |---|---|---|
 //! | `tls` | yes | rustls for `https://` endpoints, trusting the webpki roots |
 //! | `tls-native-roots` | no | also trust the platform's root certificates |
-//! | `test-server` | no | [`server`]: the in-memory reference server, for tests |
+//! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
+//! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect`) |
 //!
-//! Client-only users keep the default; tests enable `test-server` in
-//! `[dev-dependencies]`.
+//! Client-only users keep the default (or build gRPC-only with
+//! `default-features = false, features = ["tls"]`); tests enable
+//! `test-server` in `[dev-dependencies]`.
 
 pub mod auth;
 mod call;
@@ -69,6 +74,7 @@ pub mod ids;
 pub mod limits;
 pub mod pagination;
 pub mod proto;
+pub mod protocol;
 pub mod rate_limit;
 pub mod retry;
 #[cfg(feature = "test-server")]
@@ -81,6 +87,7 @@ pub use client::{AcceptInvite, Client, ClientBuilder, CreateInvite, InviteAction
 pub use error::{Code, Error, ErrorDetail, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
 pub use pagination::{InviteStream, ListInvites, PageStream};
+pub use protocol::{HttpVersion, Protocol};
 pub use types::{Acceptance, Invite, InviteStatus, Organization, Page, User, UserType};
 
 /// The README's code blocks, compiled (and run, unless `no_run`) as doc

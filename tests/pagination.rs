@@ -36,7 +36,6 @@ fn seed(env: &common::TestEnv, count: usize) -> Vec<factify_invites::InviteId> {
     seed_from(env, count).0
 }
 
-#[tokio::test]
 async fn streams_1200_invites_with_no_duplicate_and_no_gap() {
     let env = start_server().await;
     let mut expected = seed(&env, 1200);
@@ -56,7 +55,6 @@ async fn streams_1200_invites_with_no_duplicate_and_no_gap() {
     assert_eq!(env.server.call_count(Method::List), 1200_u64.div_ceil(7));
 }
 
-#[tokio::test]
 async fn filters_apply_together_across_pages() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -145,7 +143,6 @@ async fn filters_apply_together_across_pages() {
         .all(|w| w[0].created_at >= w[1].created_at));
 }
 
-#[tokio::test]
 async fn dropping_a_stream_stops_fetching() {
     let env = start_server().await;
     seed(&env, 100);
@@ -167,7 +164,6 @@ async fn dropping_a_stream_stops_fetching() {
     assert_eq!(env.server.call_count(Method::List), 2);
 }
 
-#[tokio::test]
 async fn pages_and_tokens_walk_both_ways() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -207,7 +203,6 @@ async fn pages_and_tokens_walk_both_ways() {
     assert_eq!(back.items, pages[1].items);
 }
 
-#[tokio::test]
 async fn the_stream_reports_where_to_resume() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -232,7 +227,6 @@ async fn the_stream_reports_where_to_resume() {
     assert!(rest.iter().all(|invite| !first.items.contains(invite)));
 }
 
-#[tokio::test]
 async fn an_empty_list_is_one_empty_page() {
     let env = start_server().await;
     let invites: Vec<_> = env
@@ -244,3 +238,12 @@ async fn an_empty_list_is_one_empty_page() {
     assert!(invites.is_empty());
     assert_eq!(env.server.call_count(Method::List), 1);
 }
+
+common::each_protocol!(
+    streams_1200_invites_with_no_duplicate_and_no_gap,
+    filters_apply_together_across_pages,
+    dropping_a_stream_stops_fetching,
+    pages_and_tokens_walk_both_ways,
+    the_stream_reports_where_to_resume,
+    an_empty_list_is_one_empty_page,
+);

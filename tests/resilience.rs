@@ -25,8 +25,7 @@ fn quick_retries() -> RetryPolicy {
 }
 
 async fn client_via(endpoint: &str, key: &str) -> Client {
-    Client::builder()
-        .endpoint(endpoint)
+    common::builder(endpoint)
         .api_key(key)
         .retry_policy(quick_retries())
         .connect()
@@ -45,7 +44,6 @@ async fn eventually(what: &str, condition: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-#[tokio::test]
 async fn unavailable_is_retried_until_it_succeeds() {
     let env = start_server().await;
     let client = client_via(&env.running.endpoint(), &env.fixture.admin_key).await;
@@ -66,7 +64,6 @@ async fn unavailable_is_retried_until_it_succeeds() {
     assert_eq!(env.server.sent_emails().len(), 1);
 }
 
-#[tokio::test]
 async fn attempts_are_capped_and_retries_can_be_turned_off() {
     let env = start_server().await;
     let client = client_via(&env.running.endpoint(), &env.fixture.admin_key).await;
@@ -95,7 +92,6 @@ async fn attempts_are_capped_and_retries_can_be_turned_off() {
     );
 }
 
-#[tokio::test]
 async fn errors_a_repeat_cannot_fix_are_never_retried() {
     let env = start_server().await;
     let client = client_via(&env.running.endpoint(), &env.fixture.admin_key).await;
@@ -120,7 +116,6 @@ async fn errors_a_repeat_cannot_fix_are_never_retried() {
     assert_eq!(env.server.call_count(Method::List), 2);
 }
 
-#[tokio::test]
 async fn rate_limits_wait_at_least_the_servers_delay() {
     let env = start_server().await;
     let client = client_via(&env.running.endpoint(), &env.fixture.admin_key).await;
@@ -143,7 +138,6 @@ async fn rate_limits_wait_at_least_the_servers_delay() {
     assert_eq!(env.server.call_count(Method::Create), 2);
 }
 
-#[tokio::test]
 async fn after_a_rate_limit_later_calls_of_the_client_hold_off() {
     let env = start_server().await;
     let client = client_via(&env.running.endpoint(), &env.fixture.admin_key).await;
@@ -171,7 +165,6 @@ async fn after_a_rate_limit_later_calls_of_the_client_hold_off() {
     assert_eq!(env.server.call_count(Method::List), 2);
 }
 
-#[tokio::test]
 async fn a_stalled_server_meets_the_deadline_with_the_last_error_attached() {
     let env = start_server().await;
     let client = client_via(&env.running.endpoint(), &env.fixture.admin_key).await;
@@ -208,7 +201,6 @@ async fn a_stalled_server_meets_the_deadline_with_the_last_error_attached() {
     assert!(matches!(cause, Some(Error::Unavailable(_))), "{err:?}");
 }
 
-#[tokio::test]
 async fn a_retry_that_cannot_finish_in_time_is_not_started() {
     let env = start_server().await;
     let client = client_via(&env.running.endpoint(), &env.fixture.admin_key).await;
@@ -237,7 +229,6 @@ async fn a_retry_that_cannot_finish_in_time_is_not_started() {
     );
 }
 
-#[tokio::test]
 async fn a_create_whose_answer_was_lost_is_retried_into_one_invitation() {
     let env = start_server().await;
     let proxy = Proxy::start(env.running.addr()).await;
@@ -270,7 +261,6 @@ async fn a_create_whose_answer_was_lost_is_retried_into_one_invitation() {
     assert_eq!(env.server.sent_emails()[0].invite_id, invite.id);
 }
 
-#[tokio::test]
 async fn a_resend_or_accept_whose_answer_was_lost_is_not_repeated() {
     let env = start_server().await;
     let proxy = Proxy::start(env.running.addr()).await;
@@ -312,7 +302,6 @@ async fn a_resend_or_accept_whose_answer_was_lost_is_not_repeated() {
     assert_eq!(env.server.call_count(Method::Accept), 2);
 }
 
-#[tokio::test]
 async fn a_stream_cut_mid_way_resumes_from_its_last_token() {
     let env = start_server().await;
     let org = env.fixture.organization.clone();
@@ -355,12 +344,10 @@ async fn a_stream_cut_mid_way_resumes_from_its_last_token() {
     assert!(env.server.call_count(Method::List) >= 12);
 }
 
-#[tokio::test]
 async fn the_client_rides_through_a_server_restart_on_the_same_port() {
     let env = start_server().await;
     let addr = env.running.addr();
-    let client = Client::builder()
-        .endpoint(env.running.endpoint())
+    let client = common::builder(&env.running.endpoint())
         .api_key(&env.fixture.admin_key)
         .retry_policy(
             RetryPolicy::default()
@@ -411,11 +398,9 @@ async fn the_client_rides_through_a_server_restart_on_the_same_port() {
     restarted.shutdown().await;
 }
 
-#[tokio::test]
 async fn the_retry_budget_stops_retry_storms() {
     let env = start_server().await;
-    let client = Client::builder()
-        .endpoint(env.running.endpoint())
+    let client = common::builder(&env.running.endpoint())
         .api_key(&env.fixture.admin_key)
         .retry_policy(quick_retries())
         .retry_budget(RetryBudget::new(10.0, 0.1))
@@ -437,12 +422,10 @@ async fn the_retry_budget_stops_retry_storms() {
     assert!((20..=30).contains(&attempts), "{attempts} attempts");
 }
 
-#[tokio::test]
 async fn a_client_side_rate_limit_spaces_calls() {
     use factify_invites::rate_limit::RateLimit;
     let env = start_server().await;
-    let client = Client::builder()
-        .endpoint(env.running.endpoint())
+    let client = common::builder(&env.running.endpoint())
         .api_key(&env.fixture.admin_key)
         .rate_limit(RateLimit::per_minute(1200).with_creates_per_minute(600)) // 50 ms, 100 ms
         .connect()
@@ -465,3 +448,19 @@ async fn a_client_side_rate_limit_spaces_calls() {
     );
     assert_eq!(env.server.call_count(Method::Create), 4);
 }
+
+common::each_protocol!(
+    unavailable_is_retried_until_it_succeeds,
+    attempts_are_capped_and_retries_can_be_turned_off,
+    errors_a_repeat_cannot_fix_are_never_retried,
+    rate_limits_wait_at_least_the_servers_delay,
+    after_a_rate_limit_later_calls_of_the_client_hold_off,
+    a_stalled_server_meets_the_deadline_with_the_last_error_attached,
+    a_retry_that_cannot_finish_in_time_is_not_started,
+    a_create_whose_answer_was_lost_is_retried_into_one_invitation,
+    a_resend_or_accept_whose_answer_was_lost_is_not_repeated,
+    a_stream_cut_mid_way_resumes_from_its_last_token,
+    the_client_rides_through_a_server_restart_on_the_same_port,
+    the_retry_budget_stops_retry_storms,
+    a_client_side_rate_limit_spaces_calls,
+);

@@ -29,15 +29,13 @@ impl ApiKeyProvider for Rotating {
     }
 }
 
-#[tokio::test]
 async fn a_key_provider_is_asked_per_attempt_and_rotation_takes_effect() {
     let env = start_server().await;
     let provider = Arc::new(Rotating {
         key: RwLock::new(ApiKey::new(&env.fixture.admin_key).unwrap()),
         asked: AtomicUsize::new(0),
     });
-    let client = Client::builder()
-        .endpoint(env.running.endpoint())
+    let client = common::builder(&env.running.endpoint())
         .api_key_provider(provider.clone())
         .retry_policy(
             RetryPolicy::default()
@@ -62,10 +60,8 @@ async fn a_key_provider_is_asked_per_attempt_and_rotation_takes_effect() {
     assert!(matches!(err, Error::PermissionDenied(_)), "{err:?}");
 }
 
-#[tokio::test]
 async fn plaintext_http_off_loopback_is_refused_unless_allowed() {
-    let refused = Client::builder()
-        .endpoint("http://invites.internal.example:8080")
+    let refused = common::builder("http://invites.internal.example:8080")
         .api_key("ffy_secret")
         .connect_lazy()
         .unwrap_err();
@@ -80,20 +76,17 @@ async fn plaintext_http_off_loopback_is_refused_unless_allowed() {
             .connect_lazy()
             .unwrap_or_else(|err| panic!("{loopback}: {err}"));
     }
-    Client::builder()
-        .endpoint("http://invites.internal.example:8080")
+    common::builder("http://invites.internal.example:8080")
         .api_key("ffy_secret")
         .allow_insecure_http(true)
         .connect_lazy()
         .unwrap();
     // Without a key there is nothing to leak.
-    Client::builder()
-        .endpoint("http://invites.internal.example:8080")
+    common::builder("http://invites.internal.example:8080")
         .connect_lazy()
         .unwrap();
 }
 
-#[tokio::test]
 async fn responses_over_the_size_limit_are_refused() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -107,8 +100,7 @@ async fn responses_over_the_size_limit_are_refused() {
             at,
         );
     }
-    let small = Client::builder()
-        .endpoint(env.running.endpoint())
+    let small = common::builder(&env.running.endpoint())
         .api_key(&env.fixture.admin_key)
         .max_response_bytes(4 * 1024)
         .connect()
@@ -135,3 +127,9 @@ async fn responses_over_the_size_limit_are_refused() {
         5
     );
 }
+
+common::each_protocol!(
+    a_key_provider_is_asked_per_attempt_and_rotation_takes_effect,
+    plaintext_http_off_loopback_is_refused_unless_allowed,
+    responses_over_the_size_limit_are_refused,
+);

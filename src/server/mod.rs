@@ -10,7 +10,9 @@
 //! invitation token from [`ReferenceServer::sent_emails`].
 //!
 //! Seed it, then serve it: on a free TCP port with
-//! [`start`](ReferenceServer::start), over an in-memory pipe with
+//! [`start`](ReferenceServer::start) (gRPC and the Connect protocol on the
+//! same port, HTTP/1.1 and HTTP/2, like a Connect server), over an
+//! in-memory pipe with
 //! [`in_memory_channel`](ReferenceServer::in_memory_channel), or mounted in
 //! your own `tonic` server with [`service`](ReferenceServer::service). Time
 //! comes from a [`Clock`]; give it a [`ManualClock`] to test expiry without
@@ -93,6 +95,7 @@ use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteServiceServer;
 
 mod clock;
+mod connect;
 mod cursor;
 mod error;
 mod faults;
