@@ -229,12 +229,22 @@ fn outcome_record(line: u64, outcome: &RowOutcome, run_id: &str) -> Vec<String> 
                 .map_or("INVALID_REQUEST".to_owned(), |code| code.to_string()),
             err.reason().map(|r| r.to_string()).unwrap_or_default(),
             err.param().unwrap_or_default().to_owned(),
-            describe(err),
+            error_message(err),
             err.request_id().unwrap_or_default().to_owned(),
         ]),
     }
     record.extend([run_id.to_owned(), outcome.idempotency_key.clone()]);
     record
+}
+
+/// The error's message alone (code, reason and request ID have columns).
+fn error_message(err: &factify_invites::Error) -> String {
+    match err {
+        factify_invites::Error::InvalidRequest { field, message } => format!("{field}: {message}"),
+        other => other
+            .status()
+            .map_or_else(|| other.to_string(), |status| status.message().to_owned()),
+    }
 }
 
 /// Opens the result file: a new one (refusing to overwrite), or the resumed
@@ -458,5 +468,26 @@ pub(crate) async fn run(args: InviteManyArgs) -> Result<u8, Failure> {
             eprintln!("{summary}");
             Ok(if failed == 0 { exit::OK } else { exit::FAILED })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_read_with_line_numbers_and_every_bad_one_reported() {
+        let csv = "email,message\n# a comment\nada@example.com,\"Hi, Ada\"\n\ngrace@example.com\nnope\nx@y.co,a,b\n";
+        let problems = read_rows(csv.as_bytes()).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("line 6: email:"), "{problems:?}");
+        assert!(problems[1].starts_with("line 7: 3 fields"), "{problems:?}");
+
+        let rows =
+            read_rows("ada@example.com,\"Hi, Ada\"\n grace@example.com ,\n".as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].line, rows[1].line), (1, 2));
+        assert_eq!(rows[0].row.message.as_deref(), Some("Hi, Ada"));
+        assert_eq!(rows[1].row, InviteRow::new("grace@example.com", None));
     }
 }

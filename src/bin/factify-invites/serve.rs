@@ -454,3 +454,44 @@ fn data_label(path: &Option<PathBuf>) -> String {
         |path| path.display().to_string(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_leave_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("fi-atomic-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data.json");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_seed_has_its_documented_ids_and_keys() {
+        let server = ReferenceServer::new();
+        Seed::default_seed().unwrap().apply(&server).unwrap();
+        let snapshot = server.snapshot();
+        assert_eq!(
+            snapshot.organizations()[0].id,
+            "org_0000000000000000000000acme"
+        );
+        assert_eq!(
+            snapshot.organizations()[0].members,
+            ["user_00000000000000000000000ada"]
+        );
+        let keys: Vec<_> = snapshot.api_keys().iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ffy_emulatoradmin000000000000000",
+                "ffy_emulatorgrace000000000000000"
+            ]
+        );
+    }
+}
