@@ -12,7 +12,7 @@
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
-use std::io::{self, IsTerminal, Read};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -419,7 +419,8 @@ pub(crate) async fn run(args: InviteManyArgs) -> Result<u8, Failure> {
                     "error": describe(err),
                 }),
             };
-            println!("{value}");
+            // A closed pipe (`| head`) must not abort the run.
+            let _ = writeln!(io::stdout().lock(), "{value}");
         }
         match &progress {
             Some(bar) => {
