@@ -549,6 +549,22 @@ impl Client {
         }
     }
 
+    /// Invites every row (an email and an optional message) with bounded
+    /// concurrency and per-row idempotency keys derived from the run; see
+    /// [`InviteMany`](crate::bulk::InviteMany) and the [`bulk`](crate::bulk)
+    /// module.
+    pub fn invite_many<R: Into<crate::bulk::InviteRow>>(
+        &self,
+        organization_id: impl IntoId<OrganizationId>,
+        rows: impl IntoIterator<Item = R>,
+    ) -> crate::bulk::InviteMany {
+        crate::bulk::InviteMany::new(
+            self.clone(),
+            organization_id.into_id(),
+            rows.into_iter().map(Into::into).collect(),
+        )
+    }
+
     /// Sends one logical call with this client's key, deadline, retries
     /// and rate limits.
     pub(crate) async fn unary<Req, Resp>(

@@ -18,6 +18,8 @@
 //! - One [`Error`] enum: a variant per status code, each with the server's
 //!   reason, request ID and offending field.
 //! - Pagination as a [`futures::Stream`] that fetches pages lazily.
+//! - Bulk invitations ([`Client::invite_many`]): many rows, bounded
+//!   concurrency, idempotent per row, resumable per run.
 //!
 //! ## Quickstart
 //!
@@ -61,12 +63,15 @@
 //! | `tls-native-roots` | no | also trust the platform's root certificates |
 //! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect`) |
+//! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
+//! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |
 //!
 //! Client-only users keep the default (or build gRPC-only with
 //! `default-features = false, features = ["tls"]`); tests enable
 //! `test-server` in `[dev-dependencies]`.
 
 pub mod auth;
+pub mod bulk;
 mod call;
 pub mod client;
 pub mod error;
@@ -83,6 +88,7 @@ mod transport;
 pub mod types;
 
 pub use auth::ApiKey;
+pub use bulk::{InviteMany, InviteRow, RowOutcome};
 pub use client::{AcceptInvite, Client, ClientBuilder, CreateInvite, InviteAction};
 pub use error::{Code, Error, ErrorDetail, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
