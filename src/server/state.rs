@@ -441,7 +441,6 @@ impl State {
 
     /// Counts a call of `method`.
     pub(crate) fn count_call(&mut self, method: Method) {
-        tracing::info!(target: "factify_invites::server::calls", %method, "call");
         *self.calls.entry(method).or_default() += 1;
     }
 
