@@ -64,7 +64,7 @@ impl ReferenceServer {
                 %request_id,
                 code = %crate::error::Code::from(error.code),
                 reason = error.reason,
-                "injected fault"
+                "call (injected fault)"
             );
             return Err(error.into_status(&request_id));
         }
@@ -100,7 +100,7 @@ impl ReferenceServer {
                     %request_id,
                     code = %crate::error::Code::from(error.code),
                     reason = error.reason,
-                    "call refused"
+                    "call"
                 );
                 Err(error.into_status(&request_id))
             }
