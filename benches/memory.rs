@@ -24,7 +24,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
 use common::{protocols, report, Env, Protocol};
-use factify_invites::Client;
 use futures::TryStreamExt;
 use peak_alloc::PeakAlloc;
 
@@ -67,14 +66,7 @@ async fn measure(
     key: &str,
     prefetch: bool,
 ) -> Measured {
-    let client = match protocol {
-        Protocol::Grpc => Client::builder()
-            .endpoint(endpoint)
-            .api_key(key)
-            .connect()
-            .await
-            .expect("connect to the child's server"),
-    };
+    let client = protocol.client_of(endpoint, key, None).await;
     let list = || client.list_invites(org).page_size(PAGE).prefetch(prefetch);
     // Warm the connection and the codec buffers with one page.
     drop(list().page(None).await.unwrap());

@@ -109,7 +109,7 @@ fn main() {
     let mut group = c.benchmark_group("pagination_10k");
     group.throughput(Throughput::Elements(TOTAL));
     for &protocol in protocols() {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         for (name, prefetch) in [("prefetch", true), ("sequential", false)] {
             group.bench_function(
                 BenchmarkId::new(format!("crate_{name}"), protocol.name()),
@@ -140,7 +140,7 @@ fn main() {
     let mut group = c.benchmark_group("pagination_10k_2ms");
     group.throughput(Throughput::Elements(TOTAL));
     for &protocol in protocols() {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         for (name, prefetch) in [("prefetch", true), ("sequential", false)] {
             group.bench_function(
                 BenchmarkId::new(format!("crate_{name}"), protocol.name()),
@@ -160,7 +160,7 @@ fn main() {
     let mut paired_delay = Vec::new();
     let ran = |group| median_ns(group, "crate_prefetch", protocols()[0].name()).is_some();
     for &protocol in protocols().iter().filter(|_| ran("pagination_10k_2ms")) {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         let (prefetch, sequential) = rt.block_on(common::paired(
             DELAY_PAIRS,
             || (),
@@ -174,7 +174,7 @@ fn main() {
     // (fetch + work) / max(fetch, work) times faster.
     let mut bounds = Vec::new();
     for &protocol in protocols().iter().filter(|_| ran("pagination_10k_2ms")) {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         let (fetch, work) = rt.block_on(common::paired(
             CALIBRATION_PAIRS,
             || (),
@@ -186,7 +186,7 @@ fn main() {
     env.server.set_latency(Method::List, Duration::ZERO);
     let mut paired_raw = Vec::new();
     for &protocol in protocols().iter().filter(|_| ran("pagination_10k")) {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         let (ours, theirs) = rt.block_on(common::paired(
             RAW_PAIRS,
             || (),

@@ -1,7 +1,10 @@
 //! Unary overhead: `create_invite` and `revoke_invite` through the crate's
 //! `Client` against the same RPC through the raw tonic-generated client, on
 //! the same channel to the same reference server, in one run; ends by
-//! printing the ratio of medians (crate / raw).
+//! printing the ratio of medians (crate / raw). The crate's client is also
+//! measured over Connect (binary and JSON, on its own connections to the
+//! same server), against the same raw gRPC baseline: the protocols side by
+//! side.
 //!
 //! Both sides do identical work on the wire and in the server:
 //!
@@ -138,7 +141,7 @@ fn main() {
 
     let mut group = c.benchmark_group("unary_create");
     for &protocol in protocols() {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         group.bench_function(BenchmarkId::new("crate", protocol.name()), |b| {
             b.to_async(&rt).iter_batched(
                 || fresh_create(&env, &clock),
@@ -158,7 +161,7 @@ fn main() {
 
     let mut group = c.benchmark_group("unary_revoke");
     for &protocol in protocols() {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         group.bench_function(BenchmarkId::new("crate", protocol.name()), |b| {
             b.to_async(&rt).iter_batched(
                 || fresh_revoke(&env, &clock),
@@ -198,7 +201,7 @@ fn main() {
     let ran = |group| median_ns(group, "raw", "grpc").is_some();
     let both_ran = ran("unary_create") && ran("unary_revoke");
     for &protocol in protocols().iter().filter(|_| both_ran) {
-        let client = rt.block_on(async { protocol.client(&env) });
+        let client = rt.block_on(protocol.client(&env));
         let (ours, theirs) = rt.block_on(common::paired(
             PAIRS,
             || fresh_create(&env, &clock),

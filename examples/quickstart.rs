@@ -12,10 +12,29 @@
 //! With `FACTIFY_ENDPOINT`, `FACTIFY_API_KEY` and `FACTIFY_ORGANIZATION_ID`
 //! set, it talks to that server instead (it invites addresses at
 //! `example.com`, and skips the steps that need an inbox).
+//!
+//! `FACTIFY_PROTOCOL` picks the wire protocol: `grpc` (the default),
+//! `connect` (Connect with binary protobuf) or `connect-json`:
+//!
+//! ```text
+//! FACTIFY_PROTOCOL=connect-json cargo run --example quickstart
+//! ```
 
 use factify_invites::server::{Permissions, ReferenceServer, RunningServer};
-use factify_invites::{Client, Error, Invite, InviteStatus, OrganizationId};
+use factify_invites::{Client, Error, Invite, InviteStatus, OrganizationId, Protocol};
 use futures::TryStreamExt;
+
+/// The protocol named by `FACTIFY_PROTOCOL`; gRPC when unset.
+fn protocol_from_env() -> Result<Protocol, String> {
+    match std::env::var("FACTIFY_PROTOCOL").as_deref() {
+        Err(_) | Ok("") | Ok("grpc") => Ok(Protocol::Grpc),
+        Ok("connect") | Ok("connect-proto") => Ok(Protocol::ConnectProto),
+        Ok("connect-json") => Ok(Protocol::ConnectJson),
+        Ok(other) => Err(format!(
+            "FACTIFY_PROTOCOL={other:?}: use grpc, connect or connect-json"
+        )),
+    }
+}
 
 /// Where the example runs: the embedded server, or a real endpoint.
 enum Target {
@@ -39,10 +58,15 @@ fn show(step: &str, invite: &Invite) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let protocol = protocol_from_env()?;
     let remote =
         std::env::var("FACTIFY_ENDPOINT").is_ok() && std::env::var("FACTIFY_API_KEY").is_ok();
     let (client, org, target) = if remote {
-        let client = Client::builder().from_env().connect().await?;
+        let client = Client::builder()
+            .from_env()
+            .protocol(protocol)
+            .connect()
+            .await?;
         let org: OrganizationId = std::env::var("FACTIFY_ORGANIZATION_ID")
             .map_err(|_| "set FACTIFY_ORGANIZATION_ID to the organization to invite to")?
             .parse()?;
@@ -59,6 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let client = Client::builder()
             .endpoint(running.endpoint())
             .api_key(&fixture.admin_key)
+            .protocol(protocol)
             .connect()
             .await?;
         let target = Target::Embedded {
@@ -68,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         (client, fixture.organization, target)
     };
-    println!("Organization {org}\n");
+    println!("Organization {org}, over {protocol}\n");
 
     // 1. Invite someone, with a personal note.
     let ada = client
@@ -133,6 +158,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ada_user = server.add_user("Ada Lovelace", "ada@example.com");
             let ada_client = Client::builder()
                 .endpoint(running.endpoint())
+                .protocol(protocol)
                 .api_key(server.add_api_key(&ada_user, Permissions::NONE))
                 .connect()
                 .await?;

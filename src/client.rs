@@ -22,6 +22,7 @@ use crate::ids::{IdError, IntoId, InviteId, OrganizationId};
 use crate::limits;
 use crate::pagination::ListInvites;
 use crate::proto;
+use crate::protocol::{HttpVersion, Protocol};
 use crate::rate_limit::{Cooldown, RateLimit};
 use crate::retry::{BudgetState, RetryBudget, RetryPolicy, Safety};
 use crate::transport::{self, CallOptions, GrpcTransport, Rpc, Transport};
@@ -65,6 +66,10 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     allow_insecure_http: bool,
     max_response_bytes: usize,
+    protocol: Protocol,
+    http_version: HttpVersion,
+    #[cfg(feature = "connect")]
+    gzip: bool,
 }
 
 impl Default for ClientBuilder {
@@ -80,15 +85,46 @@ impl Default for ClientBuilder {
             rate_limit: None,
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            protocol: Protocol::default(),
+            http_version: HttpVersion::default(),
+            #[cfg(feature = "connect")]
+            gzip: false,
         }
     }
 }
 
 impl ClientBuilder {
     /// The server's URL; `https://api.factify.com` by default. `http://`
-    /// URLs speak plaintext HTTP/2, for local servers.
+    /// URLs speak plaintext (HTTP/2 for gRPC; HTTP/1.1 for Connect unless
+    /// [`HttpVersion::Http2`]), for local servers.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = url.into();
+        self
+    }
+
+    /// The wire protocol: [`Protocol::Grpc`] by default, or the Connect
+    /// protocol with binary or JSON bodies (feature `connect`). The API,
+    /// errors, retries and pagination are the same over each; see
+    /// [`Protocol`] for when to prefer which.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// The HTTP version of the Connect protocol; [`HttpVersion::Auto`] by
+    /// default (ALPN over TLS, HTTP/1.1 over plaintext). gRPC always speaks
+    /// HTTP/2 and refuses [`HttpVersion::Http1`] at `connect()`.
+    pub fn http_version(mut self, version: HttpVersion) -> Self {
+        self.http_version = version;
+        self
+    }
+
+    /// Compresses Connect requests with gzip and asks for gzipped responses
+    /// (off by default: most invitation messages are small). gRPC calls are
+    /// sent uncompressed either way.
+    #[cfg(feature = "connect")]
+    pub fn gzip(mut self, enabled: bool) -> Self {
+        self.gzip = enabled;
         self
     }
 
@@ -144,8 +180,9 @@ impl ClientBuilder {
         self
     }
 
-    /// The default limit on each call, sent as its gRPC deadline; 30 s by
-    /// default. Calls can override it.
+    /// The default limit on each call, sent as its gRPC deadline (or
+    /// Connect's `Connect-Timeout-Ms`); 30 s by default. Calls can override
+    /// it.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -184,35 +221,27 @@ impl ClientBuilder {
         self
     }
 
-    fn endpoint_config(&self) -> Result<Endpoint> {
+    /// The endpoint's URL, checked: a scheme this build can speak, and no
+    /// key sent in the clear beyond loopback unless allowed.
+    fn checked_uri(&self) -> Result<http::Uri> {
         let invalid = |message: String| Error::invalid_request("endpoint", message);
-        let mut endpoint = Endpoint::from_shared(self.endpoint.clone())
-            .map_err(|err| invalid(format!("{:?} is not a valid URL: {err}", self.endpoint)))?
-            .connect_timeout(self.connect_timeout)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_timeout(Duration::from_secs(20))
-            .user_agent(self.user_agent.clone())
-            .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?;
-        match endpoint.uri().scheme_str() {
+        let uri: http::Uri = self
+            .endpoint
+            .parse()
+            .map_err(|err| invalid(format!("{:?} is not a valid URL: {err}", self.endpoint)))?;
+        match uri.scheme_str() {
             Some("http") => {
-                let loopback = endpoint.uri().host().is_some_and(is_loopback);
+                let loopback = uri.host().is_some_and(is_loopback);
                 let has_key = matches!(&self.credentials, Ok(credentials) if credentials.is_some());
                 if has_key && !loopback && !self.allow_insecure_http {
                     return Err(invalid(format!(
                         "refusing to send the API key over plaintext http:// to {:?}, which is not \
                          loopback: use https://, or allow_insecure_http(true) if the network is trusted",
-                        endpoint.uri().host().unwrap_or_default()
+                        uri.host().unwrap_or_default()
                     )));
                 }
             }
             Some("https") => {
-                #[cfg(feature = "tls")]
-                {
-                    let tls = tonic::transport::ClientTlsConfig::new().with_webpki_roots();
-                    endpoint = endpoint
-                        .tls_config(tls)
-                        .map_err(|err| invalid(format!("TLS setup failed: {err}")))?;
-                }
                 #[cfg(not(feature = "tls"))]
                 return Err(invalid(
                     "https:// endpoints need the crate's `tls` feature".to_owned(),
@@ -225,14 +254,64 @@ impl ClientBuilder {
                 )))
             }
         }
+        Ok(uri)
+    }
+
+    fn endpoint_config(&self) -> Result<Endpoint> {
+        if self.http_version == HttpVersion::Http1 {
+            return Err(Error::invalid_request(
+                "http_version",
+                "gRPC needs HTTP/2: choose a Connect protocol for HTTP/1.1",
+            ));
+        }
+        let uri = self.checked_uri()?;
+        let https = uri.scheme_str() == Some("https");
+        #[allow(unused_mut)] // changed only with TLS
+        let mut endpoint = Endpoint::from(uri)
+            .connect_timeout(self.connect_timeout)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(20))
+            .user_agent(self.user_agent.clone())
+            .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?;
+        if https {
+            #[cfg(feature = "tls")]
+            {
+                // The webpki roots, and the platform's with `tls-native-roots`.
+                let tls = tonic::transport::ClientTlsConfig::new().with_enabled_roots();
+                endpoint = endpoint.tls_config(tls).map_err(|err| {
+                    Error::invalid_request("endpoint", format!("TLS setup failed: {err}"))
+                })?;
+            }
+        }
         Ok(endpoint)
     }
 
-    fn finish(self, channel: Channel) -> Result<Client> {
+    /// The Connect transport of this builder, for a Connect protocol.
+    #[cfg(feature = "connect")]
+    fn connect_transport(&self) -> Result<Option<transport::ConnectTransport>> {
+        use transport::connect::wire::Codec;
+        let codec = match self.protocol {
+            Protocol::Grpc => return Ok(None),
+            Protocol::ConnectProto => Codec::Proto,
+            Protocol::ConnectJson => Codec::Json,
+        };
+        let config = transport::ConnectConfig {
+            endpoint: self.checked_uri()?,
+            codec,
+            http: self.http_version,
+            gzip: self.gzip,
+            connect_timeout: self.connect_timeout,
+            user_agent: http::HeaderValue::try_from(self.user_agent.as_str())
+                .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?,
+            max_response_bytes: self.max_response_bytes,
+        };
+        transport::ConnectTransport::new(config).map(Some)
+    }
+
+    fn finish(self, transport: Transport) -> Result<Client> {
         let credentials = self
             .credentials
             .map_err(|message| Error::invalid_request("api_key", message))?;
-        let transport = Transport::Grpc(GrpcTransport::new(channel, self.max_response_bytes));
         Ok(Client {
             inner: Arc::new(Inner {
                 caller: Caller {
@@ -246,40 +325,62 @@ impl ClientBuilder {
                     limiter: self.rate_limit.map(Limiter::new),
                 },
                 endpoint: self.endpoint,
+                protocol: self.protocol,
             }),
         })
+    }
+
+    fn finish_grpc(self, channel: Channel) -> Result<Client> {
+        let transport = Transport::Grpc(GrpcTransport::new(channel, self.max_response_bytes));
+        self.finish(transport)
     }
 
     /// Connects now, so that an unreachable server fails here rather than
     /// on the first call.
     pub async fn connect(self) -> Result<Client> {
-        let endpoint = self.endpoint_config()?;
         self.credentials
             .clone()
             .map_err(|message| Error::invalid_request("api_key", message))?;
+        #[cfg(feature = "connect")]
+        if let Some(connect) = self.connect_transport()? {
+            connect.probe().await?;
+            return self.finish(Transport::Connect(Box::new(connect)));
+        }
+        let endpoint = self.endpoint_config()?;
         let channel = endpoint.connect().await.map_err(|err| {
             Error::Transport(crate::error::TransportError::new(
                 format!("could not connect to {}", self.endpoint),
                 err,
             ))
         })?;
-        self.finish(channel)
+        self.finish_grpc(channel)
     }
 
     /// Builds the client without connecting: the connection is made by the
     /// first call, and remade after failures. Must be called inside a Tokio
     /// runtime.
     pub fn connect_lazy(self) -> Result<Client> {
+        #[cfg(feature = "connect")]
+        if let Some(connect) = self.connect_transport()? {
+            return self.finish(Transport::Connect(Box::new(connect)));
+        }
         let channel = self.endpoint_config()?.connect_lazy();
-        self.finish(channel)
+        self.finish_grpc(channel)
     }
 
     /// Builds the client over a tonic [`Channel`] you configured yourself
     /// (your own TLS, proxies, interceptors' transport, or an in-memory
     /// channel). The endpoint, connect timeout and user agent of this
-    /// builder are not used.
+    /// builder are not used. A channel speaks gRPC only: with a Connect
+    /// [`protocol`](Self::protocol) this is an [`Error::InvalidRequest`].
     pub fn build_with_channel(self, channel: Channel) -> Result<Client> {
-        self.finish(channel)
+        if self.protocol != Protocol::Grpc {
+            return Err(Error::invalid_request(
+                "protocol",
+                "build_with_channel takes a tonic Channel, which speaks gRPC only",
+            ));
+        }
+        self.finish_grpc(channel)
     }
 }
 
@@ -287,10 +388,31 @@ impl ClientBuilder {
 ///
 /// # Pooling and cloning
 ///
-/// A `Client` holds one HTTP/2 connection, which multiplexes every call.
-/// Cloning is cheap (a reference count) and every clone shares that
-/// connection: build one client per process and clone it into each task,
-/// rather than building one per request.
+/// Over gRPC, a `Client` holds one HTTP/2 connection, which multiplexes
+/// every call; over Connect, a pool of keep-alive connections (one, over
+/// HTTP/2). Cloning is cheap (a reference count) and every clone shares
+/// them: build one client per process and clone it into each task, rather
+/// than building one per request.
+///
+/// # Retries, deadlines and idempotency
+///
+/// Each call is one logical call with one deadline (the builder's
+/// `timeout`, 30 s by default, or the call's own), covering every attempt
+/// and every wait; each attempt sends what is left as its gRPC deadline.
+/// Failed attempts are retried under the [`RetryPolicy`] only when
+/// repeating them cannot duplicate work:
+///
+/// | method | retried on | why it is safe |
+/// |---|---|---|
+/// | `create_invite` | `UNAVAILABLE`, `RESOURCE_EXHAUSTED`, any connection failure | every attempt carries the same idempotency key (the caller's, or one generated per call), so the server answers a repeat with the original invitation and sends no second email |
+/// | `list_invites` (and each page of a stream) | the same | a read; a stream retries the failed page from its token, so no invitation is seen twice or skipped |
+/// | `resend_invite`, `revoke_invite`, `accept_invite` | `UNAVAILABLE`, `RESOURCE_EXHAUSTED`, connection failures before the request was sent | not idempotent (a second email, a second state change): retried only when the server did not act. A connection lost after the request was sent is returned as [`Error::Transport`] |
+///
+/// `INVALID_ARGUMENT`, `FAILED_PRECONDITION`, `PERMISSION_DENIED`,
+/// `UNAUTHENTICATED`, `NOT_FOUND` and the rest are never retried. After a
+/// `RESOURCE_EXHAUSTED` with a `RetryInfo`, every clone of the client waits
+/// that long before its next call (creations and other calls separately,
+/// as the SPEC limits them separately).
 ///
 /// # Example
 ///
@@ -323,6 +445,7 @@ pub struct Client {
 struct Inner {
     caller: Caller,
     endpoint: String,
+    protocol: Protocol,
 }
 
 impl fmt::Debug for Client {
@@ -330,6 +453,7 @@ impl fmt::Debug for Client {
         let caller = &self.inner.caller;
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint)
+            .field("protocol", &self.inner.protocol)
             .field("timeout", &caller.timeout)
             .field("credentials", &caller.credentials)
             .field("retry", &caller.retry)
@@ -348,9 +472,15 @@ fn is_loopback(host: &str) -> bool {
 }
 
 impl Client {
-    /// A builder with the defaults: production endpoint, 30 s timeout.
+    /// A builder with the defaults: production endpoint, gRPC, 30 s
+    /// timeout.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// The wire protocol this client speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.inner.protocol
     }
 
     /// Invites `email` to the organization; see [`CreateInvite`].
@@ -417,6 +547,22 @@ impl Client {
             token: token.into(),
             options: CallOptions::default(),
         }
+    }
+
+    /// Invites every row (an email and an optional message) with bounded
+    /// concurrency and per-row idempotency keys derived from the run; see
+    /// [`InviteMany`](crate::bulk::InviteMany) and the [`bulk`](crate::bulk)
+    /// module.
+    pub fn invite_many<R: Into<crate::bulk::InviteRow>>(
+        &self,
+        organization_id: impl IntoId<OrganizationId>,
+        rows: impl IntoIterator<Item = R>,
+    ) -> crate::bulk::InviteMany {
+        crate::bulk::InviteMany::new(
+            self.clone(),
+            organization_id.into_id(),
+            rows.into_iter().map(Into::into).collect(),
+        )
     }
 
     /// Sends one logical call with this client's key, deadline, retries

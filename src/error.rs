@@ -355,13 +355,35 @@ impl Status {
         details: &[u8],
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Status {
+        let details = proto::google::rpc::Status::decode(details)
+            .map(|rpc| rpc.details)
+            .unwrap_or_default();
+        Status::from_details(code, message, details, source)
+    }
+
+    /// A status from its parts as a server sent them, with the details
+    /// already unpacked into `Any`s (as in a Connect error body).
+    pub(crate) fn from_details(
+        code: Code,
+        message: impl Into<String>,
+        details: impl IntoIterator<Item = prost_types::Any>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Status {
         let mut status = Status::local(code, message);
         status.local = false;
         status.source = source;
-        if let Ok(rpc) = proto::google::rpc::Status::decode(details) {
-            status.add_details(rpc.details);
-        }
+        status.add_details(details);
         status
+    }
+
+    /// Sets the wait before retrying when the details carried none (the
+    /// Connect transport reads it from `X-RateLimit-Reset` then).
+    #[cfg_attr(not(feature = "connect"), allow(dead_code))]
+    pub(crate) fn retry_after_or(mut self, delay: Option<Duration>) -> Status {
+        if self.retry_after.is_none() {
+            self.retry_after = delay;
+        }
+        self
     }
 
     /// Reads the `ErrorDetail`s and `RetryInfo` among `details`, skipping
@@ -743,15 +765,28 @@ impl From<tonic::Status> for Error {
         if let Some(decode) = find_cause::<prost::DecodeError>(&status) {
             return Error::invalid_response("response", format!("undecodable protobuf: {decode}"));
         }
+        if find_cause::<tonic::TimeoutExpired>(&status).is_some() {
+            // tonic's own timer for the deadline the request carried.
+            return Error::DeadlineExceeded(Status::local(
+                Code::DeadlineExceeded,
+                "the deadline passed before the server answered",
+            ));
+        }
         if std::error::Error::source(&status).is_some() {
             let message = format!("{}: {}", Code::from(status.code()), status.message());
             return Error::Transport(TransportError::new(message, status));
         }
-        if status.code() == tonic::Code::OutOfRange
+        // tonic reports a body it could not decode, or one over the size
+        // limit, as a status of its own making, recognisable by its words.
+        let undecodable = status.code() == tonic::Code::Internal
             && status
                 .message()
-                .contains("decoded message length too large")
-        {
+                .starts_with("failed to decode Protobuf message");
+        let too_large = status.code() == tonic::Code::OutOfRange
+            && status
+                .message()
+                .contains("decoded message length too large");
+        if undecodable || too_large {
             return Error::invalid_response("response", status.message().to_owned());
         }
         let code = Code::from(status.code());

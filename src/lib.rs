@@ -1,11 +1,14 @@
 //! # factify-invites
 //!
 //! A typed, async client for Factify's organization invitations API
-//! (`factify.api.v1beta.OrganizationInviteService`) over gRPC, and an
-//! in-memory reference server to test your own services against.
+//! (`factify.api.v1beta.OrganizationInviteService`) over gRPC or the
+//! Connect protocol, and an in-memory reference server to test your own
+//! services against.
 //!
 //! - [`Client`]: cheap to clone, `Send + Sync`, one HTTP/2 connection shared
 //!   by every clone; built with [`Client::builder`].
+//! - gRPC or Connect (binary or JSON, HTTP/1.1 or HTTP/2), chosen with
+//!   [`ClientBuilder::protocol`]: see [`Protocol`] for when to prefer which.
 //! - Request builders for every method ([`Client::create_invite`],
 //!   [`Client::list_invites`], [`Client::resend_invite`],
 //!   [`Client::revoke_invite`], [`Client::accept_invite`]) that check their
@@ -16,6 +19,8 @@
 //!   reason, request ID and offending field.
 //! - Pagination as a [`futures::Stream`] that fetches the next page while
 //!   you work on the current one.
+//! - Bulk invitations ([`Client::invite_many`]): many rows, bounded
+//!   concurrency, idempotent per row, resumable per run.
 //!
 //! ## Quickstart
 //!
@@ -56,12 +61,18 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `tls` | yes | rustls for `https://` endpoints, trusting the webpki roots |
-//! | `test-server` | no | [`server`]: the in-memory reference server, for tests |
+//! | `tls-native-roots` | no | also trust the platform's root certificates |
+//! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
+//! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect`) |
+//! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
+//! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |
 //!
-//! Client-only users keep the default; tests enable `test-server` in
-//! `[dev-dependencies]`.
+//! Client-only users keep the default (or build gRPC-only with
+//! `default-features = false, features = ["tls"]`); tests enable
+//! `test-server` in `[dev-dependencies]`.
 
 pub mod auth;
+pub mod bulk;
 mod call;
 pub mod client;
 pub mod error;
@@ -69,6 +80,7 @@ pub mod ids;
 pub mod limits;
 pub mod pagination;
 pub mod proto;
+pub mod protocol;
 pub mod rate_limit;
 pub mod retry;
 #[cfg(feature = "test-server")]
@@ -77,8 +89,16 @@ mod transport;
 pub mod types;
 
 pub use auth::ApiKey;
+pub use bulk::{InviteMany, InviteRow, RowOutcome};
 pub use client::{AcceptInvite, Client, ClientBuilder, CreateInvite, InviteAction};
 pub use error::{Code, Error, ErrorDetail, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
 pub use pagination::{InviteStream, ListInvites, PageStream};
+pub use protocol::{HttpVersion, Protocol};
 pub use types::{Acceptance, Invite, InviteStatus, Organization, Page, User, UserType};
+
+/// The README's code blocks, compiled (and run, unless `no_run`) as doc
+/// tests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,6 +1,7 @@
 //! Connection sharing: a client and all its clones multiplex their calls on
-//! one HTTP/2 connection. A counting TCP proxy between the client and a
-//! reference server on loopback counts the connections the client opens.
+//! one HTTP/2 connection (gRPC, and Connect over HTTP/2). A TCP proxy between
+//! the client and a reference server on loopback counts the connections the
+//! client opens.
 
 mod common;
 #[path = "common/proxy.rs"]
@@ -8,21 +9,41 @@ mod proxy;
 
 use common::start_server;
 use factify_invites::server::Method;
-use factify_invites::Client;
-use proxy::CountingProxy;
+use factify_invites::{Client, ClientBuilder, HttpVersion, Protocol};
+use proxy::Proxy;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clones_of_a_client_share_one_connection() {
+async fn clones_of_a_grpc_client_share_one_connection() {
+    // `connect()` opens the connection every call then uses.
+    clones_share_one_connection(Client::builder(), 0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clones_of_a_connect_client_over_http2_share_one_connection() {
+    // `connect()` probes the server with a connection it closes; the pool
+    // opens the one the calls use.
+    clones_share_one_connection(
+        Client::builder()
+            .protocol(Protocol::ConnectProto)
+            .http_version(HttpVersion::Http2),
+        1,
+    )
+    .await;
+}
+
+/// Makes 1,280 calls from 64 clones at once and checks that they opened
+/// exactly `opened_by_calls` connections beyond those `connect()` opened.
+async fn clones_share_one_connection(builder: ClientBuilder, opened_by_calls: usize) {
     let env = start_server().await;
     let org = env.fixture.organization.to_string();
-    let proxy = CountingProxy::start(env.running.addr()).await.unwrap();
-    let client = Client::builder()
+    let proxy = Proxy::start(env.running.addr()).await;
+    let client = builder
         .endpoint(proxy.endpoint())
         .api_key(&env.fixture.admin_key)
         .connect()
         .await
         .unwrap();
-    assert_eq!(proxy.accepted(), 1, "connect() opens the connection");
+    let at_connect = proxy.accepted();
 
     // 64 clones, each in its own task, 10 calls each, many at once.
     let tasks: Vec<_> = (0..64)
@@ -47,9 +68,9 @@ async fn clones_of_a_client_share_one_connection() {
     assert_eq!(env.server.call_count(Method::Create), 640);
     assert_eq!(env.server.call_count(Method::List), 640);
     assert_eq!(
-        proxy.accepted(),
-        1,
-        "every clone's calls went over the one connection"
+        proxy.accepted() - at_connect,
+        opened_by_calls,
+        "every clone's calls went over one connection"
     );
 }
 
@@ -58,7 +79,7 @@ async fn separately_built_clients_open_their_own_connections() {
     // The contrast that makes the test above meaningful: the proxy does see
     // a second client's connection.
     let env = start_server().await;
-    let proxy = CountingProxy::start(env.running.addr()).await.unwrap();
+    let proxy = Proxy::start(env.running.addr()).await;
     let connect = || {
         Client::builder()
             .endpoint(proxy.endpoint())

@@ -27,7 +27,6 @@ fn assert_detail(error: &Error, reason: Reason, param: Option<&str>) {
     );
 }
 
-#[tokio::test]
 async fn inviting_a_member_is_failed_precondition() {
     let env = start_server().await;
     let err = env
@@ -39,7 +38,6 @@ async fn inviting_a_member_is_failed_precondition() {
     assert_detail(&err, Reason::PreconditionFailed, None);
 }
 
-#[tokio::test]
 async fn resend_and_revoke_refuse_revoked_invites() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -58,13 +56,11 @@ async fn resend_and_revoke_refuse_revoked_invites() {
     assert!(matches!(revoke, Error::FailedPrecondition(_)), "{revoke:?}");
 }
 
-#[tokio::test]
 async fn missing_and_unknown_keys_are_unauthenticated() {
     let env = start_server().await;
     let org = &env.fixture.organization;
 
-    let anonymous = factify_invites::Client::builder()
-        .endpoint(env.running.endpoint())
+    let anonymous = common::builder(&env.running.endpoint())
         .connect()
         .await
         .unwrap();
@@ -78,7 +74,6 @@ async fn missing_and_unknown_keys_are_unauthenticated() {
     assert_detail(&err, Reason::InvalidApiKey, None);
 }
 
-#[tokio::test]
 async fn keys_without_the_permission_are_denied() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -109,7 +104,6 @@ async fn keys_without_the_permission_are_denied() {
     assert!(matches!(err, Error::PermissionDenied(_)), "{err:?}");
 }
 
-#[tokio::test]
 async fn accepting_with_another_email_is_denied() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -127,7 +121,6 @@ async fn accepting_with_another_email_is_denied() {
     assert_detail(&err, Reason::InsufficientPermissions, None);
 }
 
-#[tokio::test]
 async fn accepting_as_a_member_already_is_failed_precondition() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -146,7 +139,6 @@ async fn accepting_as_a_member_already_is_failed_precondition() {
     assert_detail(&err, Reason::PreconditionFailed, None);
 }
 
-#[tokio::test]
 async fn unknown_organizations_invites_and_tokens_are_not_found() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -185,7 +177,6 @@ async fn unknown_organizations_invites_and_tokens_are_not_found() {
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
 }
 
-#[tokio::test]
 async fn revoked_and_expired_tokens_are_not_found_and_expiry_reads_as_expired() {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let env = start_with(ReferenceServer::with_clock(clock.clone())).await;
@@ -240,7 +231,6 @@ async fn revoked_and_expired_tokens_are_not_found_and_expiry_reads_as_expired() 
     nia.accept_invite(org, &fresh).await.unwrap();
 }
 
-#[tokio::test]
 async fn server_side_validation_names_the_field() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -281,7 +271,6 @@ async fn server_side_validation_names_the_field() {
     assert_detail(&err, Reason::InvalidFieldValue, Some("idempotency_key"));
 }
 
-#[tokio::test]
 async fn a_token_used_with_other_filters_is_an_invalid_cursor() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -304,7 +293,6 @@ async fn a_token_used_with_other_filters_is_an_invalid_cursor() {
     assert_detail(&err, Reason::InvalidCursor, Some("page_token"));
 }
 
-#[tokio::test]
 async fn rate_limits_are_resource_exhausted_with_retry_info() {
     let server = ReferenceServer::new().with_rate_limits(RateLimits {
         requests_per_minute: 1000,
@@ -339,3 +327,17 @@ async fn rate_limits_are_resource_exhausted_with_retry_info() {
     // Reads are under the general limit, still open.
     env.client.list_invites(org).await.unwrap();
 }
+
+common::each_protocol!(
+    inviting_a_member_is_failed_precondition,
+    resend_and_revoke_refuse_revoked_invites,
+    missing_and_unknown_keys_are_unauthenticated,
+    keys_without_the_permission_are_denied,
+    accepting_with_another_email_is_denied,
+    accepting_as_a_member_already_is_failed_precondition,
+    unknown_organizations_invites_and_tokens_are_not_found,
+    revoked_and_expired_tokens_are_not_found_and_expiry_reads_as_expired,
+    server_side_validation_names_the_field,
+    a_token_used_with_other_filters_is_an_invalid_cursor,
+    rate_limits_are_resource_exhausted_with_retry_info,
+);

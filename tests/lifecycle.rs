@@ -9,7 +9,6 @@ use factify_invites::server::{EmailKind, Method, Permissions};
 use factify_invites::{InviteStatus, UserType};
 use futures::TryStreamExt;
 
-#[tokio::test]
 async fn create_returns_a_pending_invite_and_sends_one_email() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -37,7 +36,6 @@ async fn create_returns_a_pending_invite_and_sends_one_email() {
     assert_eq!(emails[0].kind, EmailKind::Invitation);
 }
 
-#[tokio::test]
 async fn creating_again_for_a_pending_email_resends_instead_of_duplicating() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -69,7 +67,6 @@ async fn creating_again_for_a_pending_email_resends_instead_of_duplicating() {
     assert_ne!(emails[0].token, emails[1].token);
 }
 
-#[tokio::test]
 async fn idempotency_key_replays_the_original_without_a_second_email() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -91,7 +88,6 @@ async fn idempotency_key_replays_the_original_without_a_second_email() {
     assert_eq!(env.server.sent_emails().len(), 1);
 }
 
-#[tokio::test]
 async fn resend_refreshes_the_token_and_revoke_ends_it() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -111,7 +107,6 @@ async fn resend_refreshes_the_token_and_revoke_ends_it() {
     assert_eq!(env.server.call_count(Method::Revoke), 1);
 }
 
-#[tokio::test]
 async fn create_accept_and_list_end_to_end() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -158,7 +153,6 @@ async fn create_accept_and_list_end_to_end() {
     );
 }
 
-#[tokio::test]
 async fn per_call_metadata_and_timeout_are_accepted() {
     let env = start_server().await;
     let invite = env
@@ -190,7 +184,6 @@ async fn in_memory_channel_serves_without_a_socket() {
     assert!(!page.has_more());
 }
 
-#[tokio::test]
 async fn clones_share_one_client_and_run_concurrently() {
     let env = start_server().await;
     let org = env.fixture.organization.clone();
@@ -212,3 +205,13 @@ async fn clones_share_one_client_and_run_concurrently() {
     let page = env.client.list_invites(&org).page_size(100).await.unwrap();
     assert_eq!(page.items.len(), 20);
 }
+
+common::each_protocol!(
+    create_returns_a_pending_invite_and_sends_one_email,
+    creating_again_for_a_pending_email_resends_instead_of_duplicating,
+    idempotency_key_replays_the_original_without_a_second_email,
+    resend_refreshes_the_token_and_revoke_ends_it,
+    create_accept_and_list_end_to_end,
+    per_call_metadata_and_timeout_are_accepted,
+    clones_share_one_client_and_run_concurrently,
+);

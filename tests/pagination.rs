@@ -37,7 +37,6 @@ fn seed(env: &common::TestEnv, count: usize) -> Vec<factify_invites::InviteId> {
     seed_from(env, count).0
 }
 
-#[tokio::test]
 async fn streams_1200_invites_with_no_duplicate_and_no_gap() {
     let env = start_server().await;
     let mut expected = seed(&env, 1200);
@@ -57,7 +56,6 @@ async fn streams_1200_invites_with_no_duplicate_and_no_gap() {
     assert_eq!(env.server.call_count(Method::List), 1200_u64.div_ceil(7));
 }
 
-#[tokio::test]
 async fn filters_apply_together_across_pages() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -159,7 +157,6 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
         .expect("the condition did not hold within ten seconds");
 }
 
-#[tokio::test]
 async fn dropping_a_stream_stops_fetching() {
     let env = start_server().await;
     seed(&env, 100);
@@ -183,7 +180,6 @@ async fn dropping_a_stream_stops_fetching() {
     assert_eq!(env.server.call_count(Method::List), 2);
 }
 
-#[tokio::test]
 async fn a_prefetching_stream_runs_one_page_ahead_and_never_past_the_end() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -211,7 +207,6 @@ async fn a_prefetching_stream_runs_one_page_ahead_and_never_past_the_end() {
     );
 }
 
-#[tokio::test]
 async fn dropping_a_prefetching_stream_cancels_the_page_in_flight() {
     let env = start_server().await;
     seed(&env, 100);
@@ -243,7 +238,6 @@ async fn dropping_a_prefetching_stream_cancels_the_page_in_flight() {
         .expect("the server still had the prefetched page in flight");
 }
 
-#[tokio::test]
 async fn pages_and_tokens_walk_both_ways() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -283,7 +277,6 @@ async fn pages_and_tokens_walk_both_ways() {
     assert_eq!(back.items, pages[1].items);
 }
 
-#[tokio::test]
 async fn the_stream_reports_where_to_resume() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -308,7 +301,6 @@ async fn the_stream_reports_where_to_resume() {
     assert!(rest.iter().all(|invite| !first.items.contains(invite)));
 }
 
-#[tokio::test]
 async fn an_empty_list_is_one_empty_page() {
     let env = start_server().await;
     let invites: Vec<_> = env
@@ -320,3 +312,14 @@ async fn an_empty_list_is_one_empty_page() {
     assert!(invites.is_empty());
     assert_eq!(env.server.call_count(Method::List), 1);
 }
+
+common::each_protocol!(
+    streams_1200_invites_with_no_duplicate_and_no_gap,
+    filters_apply_together_across_pages,
+    dropping_a_stream_stops_fetching,
+    a_prefetching_stream_runs_one_page_ahead_and_never_past_the_end,
+    dropping_a_prefetching_stream_cancels_the_page_in_flight,
+    pages_and_tokens_walk_both_ways,
+    the_stream_reports_where_to_resume,
+    an_empty_list_is_one_empty_page,
+);

@@ -16,11 +16,8 @@ assert_impl_all!(factify_invites::PageStream: Send, futures::Stream);
 
 const KEY: &str = "ffy_live_4f9a8b7c6d5e_super_secret";
 
-#[tokio::test]
 async fn the_key_appears_in_no_debug_or_display() {
-    let builder = Client::builder()
-        .endpoint("http://127.0.0.1:9")
-        .api_key(KEY);
+    let builder = common::builder("http://127.0.0.1:9").api_key(KEY);
     assert!(
         !format!("{builder:?}").contains("super_secret"),
         "{builder:?}"
@@ -41,7 +38,6 @@ async fn the_key_appears_in_no_debug_or_display() {
     }
 }
 
-#[tokio::test]
 async fn server_errors_do_not_echo_the_key() {
     let env = common::start_server().await;
     let client = env.client_with_key(KEY).await;
@@ -55,7 +51,6 @@ async fn server_errors_do_not_echo_the_key() {
     }
 }
 
-#[tokio::test]
 async fn invitation_tokens_stay_out_of_debug() {
     let env = common::start_server().await;
     env.client
@@ -69,3 +64,9 @@ async fn invitation_tokens_stay_out_of_debug() {
     let fixture = format!("{:?}", env.fixture);
     assert!(!fixture.contains(&env.fixture.admin_key), "{fixture}");
 }
+
+common::each_protocol!(
+    the_key_appears_in_no_debug_or_display,
+    server_errors_do_not_echo_the_key,
+    invitation_tokens_stay_out_of_debug,
+);

@@ -13,7 +13,6 @@ fn field_of<T: std::fmt::Debug>(result: Result<T>) -> &'static str {
     }
 }
 
-#[tokio::test]
 async fn every_bad_argument_is_refused_before_the_network() {
     let env = start_server().await;
     let client = &env.client;
@@ -130,7 +129,6 @@ async fn every_bad_argument_is_refused_before_the_network() {
     );
 }
 
-#[tokio::test]
 async fn limits_are_inclusive() {
     let env = start_server().await;
     let org = &env.fixture.organization;
@@ -147,7 +145,6 @@ async fn limits_are_inclusive() {
     assert_eq!(env.server.total_calls(), 2);
 }
 
-#[tokio::test]
 async fn a_stream_with_bad_filters_yields_one_error_and_ends() {
     use futures::StreamExt;
     let env = start_server().await;
@@ -164,10 +161,8 @@ async fn a_stream_with_bad_filters_yields_one_error_and_ends() {
     assert_eq!(env.server.total_calls(), 0);
 }
 
-#[tokio::test]
 async fn a_malformed_api_key_fails_at_build_without_quoting_it() {
-    let result = factify_invites::Client::builder()
-        .endpoint("http://127.0.0.1:1")
+    let result = common::builder("http://127.0.0.1:1")
         .api_key("ffy_secret with spaces")
         .connect_lazy();
     let err = result.unwrap_err();
@@ -175,13 +170,17 @@ async fn a_malformed_api_key_fails_at_build_without_quoting_it() {
     assert!(!err.to_string().contains("ffy_secret"), "{err}");
 }
 
-#[tokio::test]
 async fn a_malformed_endpoint_is_named() {
     for endpoint in ["not a url", "ftp://example.com"] {
-        let err = factify_invites::Client::builder()
-            .endpoint(endpoint)
-            .connect_lazy()
-            .unwrap_err();
+        let err = common::builder(endpoint).connect_lazy().unwrap_err();
         assert_eq!(err.param(), Some("endpoint"), "{endpoint}: {err}");
     }
 }
+
+common::each_protocol!(
+    every_bad_argument_is_refused_before_the_network,
+    limits_are_inclusive,
+    a_stream_with_bad_filters_yields_one_error_and_ends,
+    a_malformed_api_key_fails_at_build_without_quoting_it,
+    a_malformed_endpoint_is_named,
+);

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use criterion::Criterion;
 use factify_invites::proto::organization_invite_service_client::OrganizationInviteServiceClient;
 use factify_invites::server::{Clock, Fixture, ReferenceServer, RunningServer, SystemClock};
-use factify_invites::Client;
+use factify_invites::{Client, Protocol as Wire};
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::{Channel, Endpoint};
 
@@ -27,17 +27,26 @@ use tonic::transport::{Channel, Endpoint};
 ///
 /// The raw tonic client is the baseline of every comparison and speaks
 /// gRPC only; the crate's client is measured once per protocol, side by
-/// side. Adding Connect (issue 4) means a variant here, its `name`, its arm
-/// in [`Protocol::client`], and listing it in [`protocols`].
+/// side. Adding one means a variant here, its `name`, its arm in
+/// [`Protocol::client`], and listing it in [`protocols`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// gRPC over HTTP/2, on the same tonic channel as the raw client.
     Grpc,
+    /// Connect with binary protobuf bodies, with the client's default HTTP
+    /// version (HTTP/1.1 over plaintext `http://`, a keep-alive pool).
+    ConnectProto,
+    /// Connect with JSON bodies, likewise.
+    ConnectJson,
 }
 
-/// The protocols every bench iterates over.
+/// The protocols the unary, pagination and memory benches iterate over.
 pub fn protocols() -> &'static [Protocol] {
-    &[Protocol::Grpc]
+    &[
+        Protocol::Grpc,
+        Protocol::ConnectProto,
+        Protocol::ConnectJson,
+    ]
 }
 
 impl Protocol {
@@ -45,19 +54,34 @@ impl Protocol {
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Grpc => "grpc",
+            Protocol::ConnectProto => "connect_proto",
+            Protocol::ConnectJson => "connect_json",
         }
     }
 
     /// The crate's client of `env`'s server over this protocol, with the
     /// fixture admin's key and otherwise default settings (30 s timeout,
-    /// default retry policy).
-    pub fn client(self, env: &Env) -> Client {
-        match self {
-            Protocol::Grpc => Client::builder()
-                .api_key(&env.fixture.admin_key)
-                .build_with_channel(env.channel.clone())
-                .expect("a client on the bench channel"),
-        }
+    /// default retry policy). Over gRPC it shares the raw client's channel.
+    pub async fn client(self, env: &Env) -> Client {
+        self.client_of(
+            &env.running.endpoint(),
+            &env.fixture.admin_key,
+            Some(&env.channel),
+        )
+        .await
+    }
+
+    /// The crate's client of the server at `endpoint`: over gRPC on
+    /// `channel` when given, else connecting its own.
+    pub async fn client_of(self, endpoint: &str, key: &str, channel: Option<&Channel>) -> Client {
+        let builder = Client::builder().endpoint(endpoint).api_key(key);
+        let built = match (self, channel) {
+            (Protocol::Grpc, Some(channel)) => builder.build_with_channel(channel.clone()),
+            (Protocol::Grpc, None) => builder.connect().await,
+            (Protocol::ConnectProto, _) => builder.protocol(Wire::ConnectProto).connect().await,
+            (Protocol::ConnectJson, _) => builder.protocol(Wire::ConnectJson).connect().await,
+        };
+        built.expect("a client of the bench server")
     }
 }
 

@@ -12,10 +12,8 @@ use tonic::Code;
 use crate::proto;
 use crate::proto::google::rpc;
 
-/// The `type_url` of an `ErrorDetail` packed in a `google.protobuf.Any`.
-pub(crate) const ERROR_DETAIL_TYPE_URL: &str = "type.googleapis.com/factify.api.v1beta.ErrorDetail";
-/// The `type_url` of a `RetryInfo` packed in a `google.protobuf.Any`.
-pub(crate) const RETRY_INFO_TYPE_URL: &str = "type.googleapis.com/google.rpc.RetryInfo";
+// The same `type_url`s the client reads, so the two cannot drift apart.
+pub(crate) use crate::error::{ERROR_DETAIL_TYPE_URL, RETRY_INFO_TYPE_URL};
 
 /// Why a call is refused when a rate limit is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]

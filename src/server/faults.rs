@@ -24,8 +24,12 @@ pub enum Fault {
     /// `RetryInfo` of this delay, without acting.
     RateLimited(Duration),
     /// Wait this long, then act and answer as usual (a client whose deadline
-    /// is shorter gives up first, while the server still acts).
+    /// is shorter gives up first).
     Delay(Duration),
+    /// Act at once, then hold the answer this long: a connection lost in
+    /// the meantime leaves the client unsure whether the server acted (it
+    /// did).
+    DelayResponse(Duration),
 }
 
 /// The queued faults and steady latencies of one server.

@@ -10,7 +10,9 @@
 //! invitation token from [`ReferenceServer::sent_emails`].
 //!
 //! Seed it, then serve it: on a free TCP port with
-//! [`start`](ReferenceServer::start), over an in-memory pipe with
+//! [`start`](ReferenceServer::start) (gRPC and the Connect protocol on the
+//! same port, HTTP/1.1 and HTTP/2, like a Connect server), over an
+//! in-memory pipe with
 //! [`in_memory_channel`](ReferenceServer::in_memory_channel), or mounted in
 //! your own `tonic` server with [`service`](ReferenceServer::service). Time
 //! comes from a [`Clock`]; give it a [`ManualClock`] to test expiry without
@@ -78,6 +80,9 @@
 //!   organization and filters but not to the page size, never expire, and
 //!   are refused by another server instance. `prev_page_token` is empty
 //!   when no matching invitation is newer than the page's first one.
+//! - **Persistence** (feature `persist`): [`ReferenceServer::snapshot`],
+//!   [`ReferenceServer::restore`] and [`ReferenceServer::on_change`], a hook
+//!   told of every change before the call is answered.
 //! - **Rate limits** (opt-in) are a sliding 60-second window per API key on
 //!   the server's clock; refused calls do not count. Errors also carry the
 //!   `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset`
@@ -93,6 +98,7 @@ use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteServiceServer;
 
 mod clock;
+mod connect;
 mod cursor;
 mod error;
 mod faults;
@@ -106,6 +112,10 @@ mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::Fault;
+#[cfg(feature = "persist")]
+pub use state::persist::{
+    AccountRecord, ApiKeyRecord, OrganizationRecord, Snapshot, SnapshotError,
+};
 pub use transport::RunningServer;
 pub use types::{EmailKind, Fixture, Method, Permissions, RateLimits, SentEmail};
 
@@ -211,6 +221,28 @@ impl ReferenceServer {
     /// `invalid_api_key`.
     pub fn add_api_key(&self, user: &UserId, permissions: Permissions) -> String {
         self.lock().add_api_key(user, permissions)
+    }
+
+    /// Adds an organization with a chosen `id` (replacing one with that
+    /// ID), created now: for seeds whose IDs other programs hard-code.
+    pub fn add_organization_with_id(&self, id: &OrganizationId, name: &str) {
+        let now = self.now();
+        self.lock().insert_organization(id.clone(), name, now);
+    }
+
+    /// Adds an account with a chosen `id` (replacing one with that ID): a
+    /// person for `user_...`, a service account for `svc_...`, with a
+    /// verified `email`.
+    pub fn add_account_with_id(&self, id: &UserId, name: &str, email: &str) {
+        self.lock().insert_account(id.clone(), name, email);
+    }
+
+    /// Registers a chosen API `key` for `user` with `permissions`
+    /// (replacing that key's owner if it exists), for seeds whose keys
+    /// other programs hard-code. A key authenticates only if it is visible
+    /// ASCII without spaces, as a `Bearer` token must be.
+    pub fn add_api_key_with(&self, user: &UserId, key: &str, permissions: Permissions) {
+        self.lock().insert_api_key(key, user, permissions);
     }
 
     /// Inserts a pending invitation created at `created_at` (expiring 7

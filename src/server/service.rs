@@ -21,6 +21,10 @@ use super::ReferenceServer;
 use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteService;
 
+/// The `tracing` target of the one line logged per call (at debug): the
+/// emulator of the `cli` feature shows it; test logs stay quiet by default.
+const CALL_LOG: &str = "factify_invites::server::calls";
+
 impl ReferenceServer {
     /// Runs one call of `method` through authentication, rate limits and
     /// `rule`, and wraps the outcome for tonic.
@@ -35,9 +39,14 @@ impl ReferenceServer {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
+        let mut hold_answer = None;
         let injected = match self.faults.take(method) {
             Some(Fault::Delay(delay)) => {
                 tokio::time::sleep(delay).await;
+                None
+            }
+            Some(Fault::DelayResponse(delay)) => {
+                hold_answer = Some(delay);
                 None
             }
             Some(Fault::Unavailable) => Some(ApiError::unavailable()),
@@ -49,7 +58,14 @@ impl ReferenceServer {
         let now = self.clock.now();
         let request_id = generate::id("req", now);
         if let Some(error) = injected {
-            tracing::debug!(%method, %request_id, reason = error.reason, "injected fault");
+            tracing::debug!(
+                target: CALL_LOG,
+                %method,
+                %request_id,
+                code = %crate::error::Code::from(error.code),
+                reason = error.reason,
+                "call (injected fault)"
+            );
             return Err(error.into_status(&request_id));
         }
         // A header that is not visible ASCII cannot be a key of ours; a
@@ -65,8 +81,12 @@ impl ReferenceServer {
                 rule(&mut state, now, &caller, request.get_ref())
             })
         };
+        if let Some(delay) = hold_answer {
+            tokio::time::sleep(delay).await;
+        }
         match outcome {
             Ok(body) => {
+                tracing::debug!(target: CALL_LOG, %method, %request_id, code = "ok", "call");
                 let mut response = Response::new(body);
                 if let Ok(value) = MetadataValue::try_from(request_id.as_str()) {
                     response.metadata_mut().insert("x-request-id", value);
@@ -74,7 +94,14 @@ impl ReferenceServer {
                 Ok(response)
             }
             Err(error) => {
-                tracing::debug!(%method, %request_id, reason = error.reason, "call refused");
+                tracing::debug!(
+                    target: CALL_LOG,
+                    %method,
+                    %request_id,
+                    code = %crate::error::Code::from(error.code),
+                    reason = error.reason,
+                    "call"
+                );
                 Err(error.into_status(&request_id))
             }
         }

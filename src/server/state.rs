@@ -10,6 +10,8 @@
 //! invitation, then the invitation's state.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -193,6 +195,27 @@ pub(crate) struct State {
     rate_limits: Option<RateLimits>,
     windows: HashMap<String, RateWindow>,
     cursors: CursorCodec,
+    /// Called after every change the API makes; see [`ChangeHook`].
+    on_change: ChangeHook,
+    /// Whether the last call of `on_change` failed, so the state holds a
+    /// change that was not stored.
+    unsaved: bool,
+}
+
+/// A function told of every change of the store by the API (create,
+/// resend, revoke, accept), under the store's lock and before the call is
+/// answered; an `Err` fails the call with `UNAVAILABLE`. Used to persist the
+/// store (feature `persist`).
+pub(crate) type ChangeFn = Arc<dyn Fn(&State) -> Result<(), String> + Send + Sync>;
+
+/// The optional [`ChangeFn`] of a [`State`].
+#[derive(Clone, Default)]
+pub(crate) struct ChangeHook(Option<ChangeFn>);
+
+impl fmt::Debug for ChangeHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(..)" } else { "None" })
+    }
 }
 
 impl State {
@@ -201,7 +224,91 @@ impl State {
         Self::default()
     }
 
+    // ---- changes ----
+
+    /// Sets (or clears) the function told of every change.
+    #[cfg(feature = "persist")]
+    pub(crate) fn set_on_change(&mut self, hook: Option<ChangeFn>) {
+        self.on_change = ChangeHook(hook);
+    }
+
+    /// Tells the change hook, if any, that the API changed the store. On
+    /// failure the call is answered `UNAVAILABLE` (it may be retried) and
+    /// the state is marked unsaved, so that no later answer acknowledges it
+    /// before a save succeeds.
+    fn changed(&mut self) -> Result<(), ApiError> {
+        let Some(hook) = self.on_change.0.clone() else {
+            return Ok(());
+        };
+        match hook(self) {
+            Ok(()) => {
+                self.unsaved = false;
+                Ok(())
+            }
+            Err(message) => {
+                self.unsaved = true;
+                tracing::error!(error = %message, "reference server: could not store a change");
+                let mut error = ApiError::unavailable();
+                error.message = "the change could not be stored; retry later".to_owned();
+                Err(error)
+            }
+        }
+    }
+
+    /// Saves a change an earlier call could not, before answering from
+    /// state that holds it (an idempotent repeat).
+    fn flush(&mut self) -> Result<(), ApiError> {
+        if self.unsaved {
+            self.changed()
+        } else {
+            Ok(())
+        }
+    }
+
     // ---- seeding ----
+
+    /// Adds an organization with a given ID (replacing one with that ID).
+    pub(crate) fn insert_organization(
+        &mut self,
+        id: OrganizationId,
+        name: &str,
+        created_at: DateTime<Utc>,
+    ) {
+        self.organizations.insert(
+            id.clone(),
+            Organization {
+                id,
+                name: name.to_owned(),
+                created_at,
+                members: BTreeSet::new(),
+                invites: BTreeSet::new(),
+            },
+        );
+    }
+
+    /// Adds an account with a given ID (replacing one with that ID).
+    pub(crate) fn insert_account(&mut self, id: UserId, name: &str, email: &str) {
+        self.accounts.insert(
+            id.clone(),
+            Account {
+                id,
+                name: name.to_owned(),
+                email: email.to_owned(),
+            },
+        );
+    }
+
+    /// Registers a given API key for `user` (replacing that key's owner and
+    /// permissions if it exists).
+    pub(crate) fn insert_api_key(&mut self, key: &str, user: &UserId, permissions: Permissions) {
+        self.api_keys.insert(
+            key.to_owned(),
+            ApiKey {
+                account: user.clone(),
+                permissions,
+            },
+        );
+    }
 
     /// Adds an organization created at `now`.
     pub(crate) fn add_organization(&mut self, now: DateTime<Utc>, name: &str) -> OrganizationId {
@@ -528,7 +635,9 @@ impl State {
             .map(|key| (caller.account.id.clone(), input.organization.clone(), key));
         if let Some(record) = scope.as_ref().and_then(|s| self.idempotency.get(s)) {
             return if record.email == input.email && record.message == input.message {
-                Ok(record.response.clone())
+                let response = record.response.clone();
+                self.flush()?;
+                Ok(response)
             } else {
                 Err(ApiError::invalid_value(
                     "idempotency_key",
@@ -549,6 +658,7 @@ impl State {
                 },
             );
         }
+        self.changed()?;
         Ok(response)
     }
 
@@ -696,9 +806,13 @@ impl State {
         self.member_organization(caller, &target.organization)?;
         let invite = self.invite_in(&target.organization, &target.invite)?;
         match invite.status(now) {
-            Status::Pending | Status::Expired => self
-                .refresh(now, &target.invite)
-                .ok_or_else(|| ApiError::not_found("invitation not found")),
+            Status::Pending | Status::Expired => {
+                let invite = self
+                    .refresh(now, &target.invite)
+                    .ok_or_else(|| ApiError::not_found("invitation not found"))?;
+                self.changed()?;
+                Ok(invite)
+            }
             status => Err(ApiError::precondition(format!(
                 "invitation {} is {}; only pending or expired invitations can be resent",
                 target.invite,
@@ -734,7 +848,9 @@ impl State {
             .ok_or_else(|| ApiError::not_found("invitation not found"))?;
         invite.stored = Stored::Revoked;
         self.tokens.remove(&invite.token);
-        Ok(invite.to_proto(now))
+        let invite = invite.to_proto(now);
+        self.changed()?;
+        Ok(invite)
     }
 
     /// `AcceptOrganizationInvite`: needs no permission, only a valid key,
@@ -783,6 +899,7 @@ impl State {
         if let Some(organization) = self.organizations.get_mut(&input.organization) {
             organization.members.insert(caller.account.id.clone());
         }
+        self.changed()?;
         Ok(response)
     }
 }
@@ -798,5 +915,7 @@ fn status_word(status: Status) -> &'static str {
     }
 }
 
+#[cfg(feature = "persist")]
+pub(crate) mod persist;
 #[cfg(test)]
 mod tests;

@@ -5,48 +5,140 @@
 //! All serving goes through one function, [`serve`], which takes a stream of
 //! connections and a shutdown future, so that another protocol or fault
 //! injection can be added in one place.
+//!
+//! Like a Connect server, one port answers both protocols: hyper-util's
+//! automatic connection builder speaks HTTP/1.1 and HTTP/2 (plaintext h2c,
+//! detected by its preface), and each request is routed by its
+//! `content-type`: `application/grpc*` to the tonic service, anything else
+//! to the Connect handler ([`super::connect`]). Both honour the client's
+//! deadline (`grpc-timeout`, `connect-timeout-ms`).
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::{Stream, StreamExt};
-use tonic::transport::server::Connected;
-use tonic::transport::{Channel, Endpoint, Server};
+use tonic::transport::{Channel, Endpoint};
 
 use super::ReferenceServer;
+use crate::proto::organization_invite_service_server::OrganizationInviteServiceServer;
 
 /// The buffer of each direction of an in-memory connection.
 const DUPLEX_BUFFER: usize = 64 * 1024;
 
-/// Serves `server`'s gRPC service on every connection of `incoming` until
-/// `shutdown` completes, then drains the open connections (graceful).
-/// Without a shutdown, it returns once `incoming` ends and its connections
-/// close.
-pub(crate) async fn serve<I, IO, IE, F>(
-    server: ReferenceServer,
-    incoming: I,
-    shutdown: F,
-) -> Result<(), tonic::transport::Error>
+/// Serves `server` over gRPC and Connect on every connection of `incoming`
+/// until `shutdown` completes (or `incoming` ends), then lets the calls in
+/// flight finish and closes the connections (graceful).
+pub(crate) async fn serve<I, IO, IE, F>(server: ReferenceServer, incoming: I, shutdown: F)
 where
     I: Stream<Item = Result<IO, IE>>,
-    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
-    IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    IE: std::fmt::Display,
     F: Future<Output = ()>,
 {
-    Server::builder()
-        .add_service(server.service())
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
+    let grpc = server.service();
+    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        let server = server.clone();
+        let grpc = grpc.clone();
+        async move { Ok::<_, Infallible>(route(server, grpc, request).await) }
+    });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(incoming);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            next = incoming.next() => match next {
+                Some(Ok(io)) => {
+                    let connection = builder
+                        .serve_connection(TokioIo::new(io), service.clone())
+                        .into_owned();
+                    let connection = graceful.watch(connection);
+                    tokio::spawn(async move {
+                        if let Err(error) = connection.await {
+                            tracing::debug!(%error, "reference server connection ended with an error");
+                        }
+                    });
+                }
+                Some(Err(error)) => tracing::warn!(%error, "reference server: accepting failed"),
+                None => break,
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    graceful.shutdown().await;
+}
+
+/// Routes one request by its content type: gRPC to tonic, the rest to the
+/// Connect handler.
+async fn route(
+    server: ReferenceServer,
+    grpc: OrganizationInviteServiceServer<ReferenceServer>,
+    request: http::Request<Incoming>,
+) -> http::Response<tonic::body::Body> {
+    let is_grpc = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"));
+    if !is_grpc {
+        return super::connect::handle(server, request).await;
+    }
+    let deadline = request
+        .headers()
+        .get("grpc-timeout")
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_grpc_timeout);
+    let call = tower::ServiceExt::oneshot(grpc, request);
+    let outcome = match deadline {
+        Some(deadline) => match tokio::time::timeout(deadline, call).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                return tonic::Status::deadline_exceeded(format!(
+                    "the call did not complete within its deadline of {deadline:?}"
+                ))
+                .into_http()
+            }
+        },
+        None => call.await,
+    };
+    match outcome {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// A `grpc-timeout` value: up to 8 digits and a unit (`H`, `M`, `S`, `m`,
+/// `u`, `n`).
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let split = value.len().checked_sub(1)?;
+    let (digits, unit) = (value.get(..split)?, value.get(split..)?);
+    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount * 3600),
+        "M" => Duration::from_secs(amount * 60),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
 }
 
 /// A reference server listening on a TCP address, from
@@ -58,7 +150,7 @@ where
 pub struct RunningServer {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), tonic::transport::Error>>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -79,10 +171,8 @@ impl RunningServer {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            match task.await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "reference server stopped with an error"),
-                Err(error) => tracing::warn!(%error, "reference server task failed"),
+            if let Err(error) = task.await {
+                tracing::warn!(%error, "reference server task failed");
             }
         }
     }
@@ -127,12 +217,9 @@ impl ReferenceServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
-        // TCP_NODELAY, as tonic's own `serve` sets it: without it, the last
-        // small write of a response (the trailers) waits for the client's
-        // delayed ACK, about 40 ms per response of more than one segment.
-        // Best effort: a connection that refuses it is served all the same.
-        let incoming = TcpListenerStream::new(listener).map(|conn| {
-            conn.inspect(|stream| {
+        // Small unary calls: send each response at once (no Nagle delay).
+        let incoming = TcpListenerStream::new(listener).map(|stream| {
+            stream.inspect(|stream| {
                 let _ = stream.set_nodelay(true);
             })
         });
@@ -165,8 +252,8 @@ impl ReferenceServer {
             io: server,
             _closed: closed,
         };
-        // The stream must not end after its one connection (tonic would then
-        // shut the connection down); the server stops when it closes instead.
+        // The stream must not end after its one connection (serving would
+        // then shut the connection down); it stops when it closes instead.
         let incoming =
             tokio_stream::once(Ok::<_, io::Error>(connection)).chain(tokio_stream::pending());
         tokio::spawn(serve(self.clone(), incoming, async move {
@@ -194,12 +281,6 @@ struct InMemoryIo {
     _closed: oneshot::Sender<()>,
 }
 
-impl Connected for InMemoryIo {
-    type ConnectInfo = ();
-
-    fn connect_info(&self) -> Self::ConnectInfo {}
-}
-
 impl AsyncRead for InMemoryIo {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -225,5 +306,24 @@ impl AsyncWrite for InMemoryIo {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse() {
+        assert_eq!(parse_grpc_timeout("5S"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_grpc_timeout("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_grpc_timeout("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(
+            parse_grpc_timeout("99999999u"),
+            Some(Duration::from_micros(99_999_999))
+        );
+        for bad in ["", "S", "5", "5s", "123456789S", "-1S", "1.5S", "5é"] {
+            assert_eq!(parse_grpc_timeout(bad), None, "{bad}");
+        }
     }
 }

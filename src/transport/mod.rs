@@ -3,11 +3,16 @@
 //! [`Transport`] that sends one attempt.
 //!
 //! Keeping the wire behind one generic unary call means the authorization
-//! header, deadline, extra metadata and error mapping are written once, not
-//! once per method.
+//! header, deadline, extra metadata and error mapping are written once per
+//! protocol, not once per method; retries, rate limits and pagination sit
+//! above it and so work the same over every protocol.
 
+#[cfg(feature = "connect")]
+pub(crate) mod connect;
 mod grpc;
 
+#[cfg(feature = "connect")]
+pub(crate) use connect::{ConnectConfig, ConnectTransport};
 pub(crate) use grpc::GrpcTransport;
 
 use std::time::Duration;
@@ -105,6 +110,9 @@ pub(crate) struct Attempt<'a> {
 pub(crate) enum Transport {
     /// gRPC over HTTP/2, through tonic.
     Grpc(GrpcTransport),
+    /// The Connect protocol over HTTP/1.1 or HTTP/2, through hyper.
+    #[cfg(feature = "connect")]
+    Connect(Box<ConnectTransport>),
 }
 
 impl Transport {
@@ -117,6 +125,8 @@ impl Transport {
     {
         match self {
             Transport::Grpc(grpc) => grpc.unary(attempt, request).await,
+            #[cfg(feature = "connect")]
+            Transport::Connect(connect) => connect.unary(attempt, request).await,
         }
     }
 }

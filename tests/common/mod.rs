@@ -1,11 +1,75 @@
 //! Shared set-up of the integration tests: a reference server on a free
 //! loopback port, seeded with one organization and an admin, and clients for
 //! it.
+//!
+//! The clients speak the protocol of the running test: a test listed in
+//! [`each_protocol!`] runs once per protocol (`grpc::name`,
+//! `connect_proto::name`, `connect_json::name`), and every client the
+//! helpers here build in it speaks that protocol; elsewhere, gRPC.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_macros, unused_imports)]
+
+use std::future::Future;
 
 use factify_invites::server::{Fixture, ReferenceServer, RunningServer};
-use factify_invites::Client;
+pub use factify_invites::Protocol;
+use factify_invites::{Client, ClientBuilder};
+
+tokio::task_local! {
+    /// The protocol of the clients built by the helpers in this test.
+    static PROTOCOL: Protocol;
+}
+
+/// Runs `test` with every client that the helpers build speaking `protocol`.
+pub async fn over<F: Future>(protocol: Protocol, test: F) -> F::Output {
+    PROTOCOL.scope(protocol, test).await
+}
+
+/// The protocol of the running test: set by [`each_protocol!`], gRPC
+/// otherwise (and in tasks spawned by a test, which do not inherit it).
+pub fn protocol() -> Protocol {
+    PROTOCOL.try_with(|protocol| *protocol).unwrap_or_default()
+}
+
+/// A client builder for `endpoint` in the test's protocol.
+pub fn builder(endpoint: &str) -> ClientBuilder {
+    Client::builder().endpoint(endpoint).protocol(protocol())
+}
+
+/// Instantiates each listed `async fn` test once per protocol, as
+/// `grpc::<name>`, `connect_proto::<name>` and `connect_json::<name>`.
+macro_rules! each_protocol {
+    ($($test:ident),+ $(,)?) => {
+        /// The tests over gRPC.
+        mod grpc {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    $crate::common::over($crate::common::Protocol::Grpc, super::$test()).await
+                }
+            )+
+        }
+        /// The tests over the Connect protocol with binary protobuf.
+        mod connect_proto {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    $crate::common::over($crate::common::Protocol::ConnectProto, super::$test()).await
+                }
+            )+
+        }
+        /// The tests over the Connect protocol with JSON.
+        mod connect_json {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    $crate::common::over($crate::common::Protocol::ConnectJson, super::$test()).await
+                }
+            )+
+        }
+    };
+}
+pub(crate) use each_protocol;
 
 /// A running reference server, its seed, and a client with the admin's key.
 pub struct TestEnv {
@@ -33,10 +97,10 @@ pub async fn start_with(server: ReferenceServer) -> TestEnv {
     }
 }
 
-/// A client of `endpoint` with `key`, connected over TCP.
+/// A client of `endpoint` with `key`, connected over TCP in the test's
+/// protocol.
 pub async fn client_for(endpoint: &str, key: &str) -> Client {
-    Client::builder()
-        .endpoint(endpoint)
+    builder(endpoint)
         .api_key(key)
         .connect()
         .await

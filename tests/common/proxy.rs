@@ -1,68 +1,76 @@
-//! A TCP proxy on loopback that counts the connections it accepts, to show
-//! how many connections a client opens. Used by `tests/connections.rs` and
-//! by the concurrency bench (`benches/common/mod.rs` includes this file).
-//!
-//! Each accepted connection is forwarded to the target with
-//! `tokio::io::copy_bidirectional`; the proxy stops accepting when dropped
-//! (connections already open run until either side closes).
+//! A TCP proxy on `127.0.0.1:0` in front of a server, that a test can tell
+//! to cut every open connection at once (the peer sees a reset), to show a
+//! connection failing in the middle of a call or of a paginated stream.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(unreachable_pub, dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-/// A counting proxy in front of one address.
-#[derive(Debug)]
-pub struct CountingProxy {
+/// The proxy; dropping it stops it and cuts its connections.
+pub struct Proxy {
     addr: SocketAddr,
     accepted: Arc<AtomicUsize>,
-    task: JoinHandle<()>,
+    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    acceptor: JoinHandle<()>,
 }
 
-impl CountingProxy {
-    /// Listens on `127.0.0.1:0` (bound before this returns) and forwards
-    /// every connection to `target`.
-    pub async fn start(target: SocketAddr) -> std::io::Result<CountingProxy> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
+impl Proxy {
+    /// Starts forwarding `127.0.0.1:<free port>` to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy address");
         let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = accepted.clone();
-        let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                counter.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = inbound.set_nodelay(true);
-                        let _ = outbound.set_nodelay(true);
+        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let acceptor = tokio::spawn({
+            let accepted = accepted.clone();
+            let connections = connections.clone();
+            async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    let task = tokio::spawn(async move {
+                        let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                            return;
+                        };
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
+                    });
+                    connections.lock().unwrap().push(task);
+                }
             }
         });
-        Ok(CountingProxy {
+        Proxy {
             addr,
             accepted,
-            task,
-        })
+            connections,
+            acceptor,
+        }
     }
 
-    /// The URL to connect to instead of the target's.
+    /// The proxy's `http://` endpoint.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    /// How many connections the proxy has accepted so far.
+    /// How many connections clients have opened through the proxy.
     pub fn accepted(&self) -> usize {
         self.accepted.load(Ordering::SeqCst)
     }
+
+    /// Cuts every open connection: both sockets are dropped mid-stream.
+    pub fn cut_all(&self) {
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
 }
 
-impl Drop for CountingProxy {
+impl Drop for Proxy {
     fn drop(&mut self) {
-        self.task.abort();
+        self.acceptor.abort();
+        self.cut_all();
     }
 }

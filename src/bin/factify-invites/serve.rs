@@ -1,0 +1,497 @@
+//! `serve`: the reference server as a long-lived local emulator, with a
+//! seed file (or a default seed with fixed IDs and keys), optional
+//! persistence to a data file written atomically after every change, a log
+//! line per call, and a clean stop on Ctrl-C (or SIGTERM).
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use factify_invites::server::{Permissions, RateLimits, ReferenceServer, Snapshot};
+use factify_invites::{OrganizationId, UserId};
+use serde::Deserialize;
+
+use crate::{exit, Failure};
+
+/// The seed file's format (JSON, or TOML for a `.toml` file): organizations,
+/// accounts and API keys. IDs and keys are optional (generated when absent);
+/// give them to hard-code them in other programs' test settings.
+///
+/// ```toml
+/// [[organizations]]
+/// id = "org_0000000000000000000000acme"   # optional
+/// name = "Acme"
+///
+/// [[accounts]]
+/// id = "user_00000000000000000000000ada"  # optional; svc_... for a service account
+/// name = "Ada Admin"
+/// email = "admin@acme.example"
+/// member_of = ["Acme"]                    # organization names or IDs
+///
+/// [[api_keys]]
+/// account = "admin@acme.example"          # an account's email or ID
+/// key = "ffy_emulatoradmin000000000000000" # optional
+/// permissions = ["invite_members", "manage_members"]  # none: accept only
+/// ```
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Seed {
+    #[serde(default)]
+    organizations: Vec<SeedOrganization>,
+    #[serde(default)]
+    accounts: Vec<SeedAccount>,
+    #[serde(default)]
+    api_keys: Vec<SeedApiKey>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedOrganization {
+    id: Option<String>,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedAccount {
+    id: Option<String>,
+    name: String,
+    email: String,
+    #[serde(default)]
+    service_account: bool,
+    #[serde(default)]
+    member_of: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedApiKey {
+    account: String,
+    key: Option<String>,
+    #[serde(default)]
+    permissions: Vec<SeedPermission>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SeedPermission {
+    InviteMembers,
+    ManageMembers,
+}
+
+/// The default seed: fixed IDs and keys, so that other programs' tests can
+/// hard-code them.
+const DEFAULT_SEED: &str = r#"
+[[organizations]]
+id = "org_0000000000000000000000acme"
+name = "Acme"
+
+[[accounts]]
+id = "user_00000000000000000000000ada"
+name = "Ada Admin"
+email = "admin@acme.example"
+member_of = ["Acme"]
+
+[[accounts]]
+id = "user_000000000000000000000grace"
+name = "Grace Hopper"
+email = "grace@example.com"
+
+[[api_keys]]
+account = "admin@acme.example"
+key = "ffy_emulatoradmin000000000000000"
+permissions = ["invite_members", "manage_members"]
+
+[[api_keys]]
+account = "grace@example.com"
+key = "ffy_emulatorgrace000000000000000"
+"#;
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on; port 0 picks a free port. The first line
+    /// printed is `listening on http://<address>`.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    addr: SocketAddr,
+    /// Seed from this file (JSON, or TOML if it ends in .toml):
+    /// organizations, accounts (members) and API keys. Without it, a
+    /// default seed with fixed IDs and keys is used and printed.
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// Keep the data in this file (JSON): loaded at start if it exists
+    /// (the seed is then not applied), and rewritten atomically after every
+    /// change, before the call is answered.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Enforce Factify's rate limits (1000 calls and 100 creations a minute
+    /// per key); off by default.
+    #[arg(long)]
+    rate_limits: bool,
+}
+
+fn usage(message: String) -> Failure {
+    Failure::usage(message)
+}
+
+impl Seed {
+    fn load(path: &Path) -> Result<Seed, Failure> {
+        let text = fs::read_to_string(path)
+            .map_err(|err| usage(format!("could not read {}: {err}", path.display())))?;
+        let is_toml = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("toml"));
+        if is_toml {
+            toml::from_str(&text)
+                .map_err(|err| usage(format!("{} is not a valid seed: {err}", path.display())))
+        } else {
+            serde_json::from_str(&text)
+                .map_err(|err| usage(format!("{} is not a valid seed: {err}", path.display())))
+        }
+    }
+
+    fn default_seed() -> Result<Seed, Failure> {
+        toml::from_str(DEFAULT_SEED).map_err(|err| usage(format!("default seed: {err}")))
+    }
+
+    /// Seeds `server`; every reference is checked, and the first bad one
+    /// is reported.
+    fn apply(&self, server: &ReferenceServer) -> Result<(), Failure> {
+        let mut organizations: HashMap<String, OrganizationId> = HashMap::new();
+        for org in &self.organizations {
+            let id = match &org.id {
+                Some(id) => {
+                    let id = OrganizationId::parse(id)
+                        .map_err(|err| usage(format!("seed: organization {id:?}: {err}")))?;
+                    server.add_organization_with_id(&id, &org.name);
+                    id
+                }
+                None => server.add_organization(&org.name),
+            };
+            organizations.insert(org.name.clone(), id.clone());
+            organizations.insert(id.to_string(), id);
+        }
+        let mut accounts: HashMap<String, UserId> = HashMap::new();
+        for account in &self.accounts {
+            if !factify_invites::limits::is_email(&account.email) {
+                return Err(usage(format!(
+                    "seed: account {:?}: {:?} is not an email address",
+                    account.name, account.email
+                )));
+            }
+            let id = match &account.id {
+                Some(id) => {
+                    let id = UserId::parse(id)
+                        .map_err(|err| usage(format!("seed: account {id:?}: {err}")))?;
+                    server.add_account_with_id(&id, &account.name, &account.email);
+                    id
+                }
+                None if account.service_account => {
+                    server.add_service_account(&account.name, &account.email)
+                }
+                None => server.add_user(&account.name, &account.email),
+            };
+            for org in &account.member_of {
+                let org = organizations.get(org).ok_or_else(|| {
+                    usage(format!(
+                        "seed: account {:?} is a member of unknown organization {org:?}",
+                        account.email
+                    ))
+                })?;
+                server.add_member(org, &id);
+            }
+            accounts.insert(account.email.to_lowercase(), id.clone());
+            accounts.insert(id.to_string(), id);
+        }
+        for api_key in &self.api_keys {
+            let account = accounts
+                .get(&api_key.account.to_lowercase())
+                .or_else(|| accounts.get(&api_key.account))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "seed: an API key of unknown account {:?}",
+                        api_key.account
+                    ))
+                })?;
+            let mut permissions = Permissions::NONE;
+            for permission in &api_key.permissions {
+                match permission {
+                    SeedPermission::InviteMembers => permissions.invite_members = true,
+                    SeedPermission::ManageMembers => permissions.manage_members = true,
+                }
+            }
+            match &api_key.key {
+                Some(key) => {
+                    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+                        return Err(usage(format!(
+                            "seed: the API key of {:?} must be visible ASCII without spaces",
+                            api_key.account
+                        )));
+                    }
+                    server.add_api_key_with(account, key, permissions);
+                }
+                None => {
+                    server.add_api_key(account, permissions);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `path` so that a crash at any point leaves either the
+/// old file or the new one, whole: a temporary file in the same directory,
+/// flushed to disk, renamed over `path`, then the directory flushed so the
+/// rename itself is durable.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("the data path has no file name"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = dir.join(temp_name);
+    let result = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temp, path)?;
+        #[cfg(unix)]
+        File::open(&dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn save(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
+    let json = serde_json::to_vec(snapshot).map_err(io::Error::other)?;
+    write_atomically(path, &json)
+}
+
+fn load(path: &Path) -> Result<Option<Snapshot>, Failure> {
+    match fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|err| usage(format!("{} is not a data file: {err}", path.display()))),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(usage(format!("could not read {}: {err}", path.display()))),
+    }
+}
+
+/// What the server holds, for people to start calling at once.
+fn describe_seed(snapshot: &Snapshot, endpoint: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let names: HashMap<&str, String> = snapshot
+        .accounts()
+        .iter()
+        .map(|account| {
+            (
+                account.id.as_str(),
+                format!("{} <{}>", account.name, account.email),
+            )
+        })
+        .collect();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    for org in snapshot.organizations() {
+        lines.push(format!("organization {}  {}", org.id, org.name));
+        for member in &org.members {
+            lines.push(format!("  member {member}  {}", name(member)));
+        }
+    }
+    for account in snapshot.accounts() {
+        let member = snapshot
+            .organizations()
+            .iter()
+            .any(|org| org.members.contains(&account.id));
+        if !member {
+            lines.push(format!(
+                "account {}  {} <{}>  (no organization)",
+                account.id, account.name, account.email
+            ));
+        }
+    }
+    for key in snapshot.api_keys() {
+        let mut can = Vec::new();
+        if key.invite_members {
+            can.push("invite_members");
+        }
+        if key.manage_members {
+            can.push("manage_members");
+        }
+        let can = if can.is_empty() {
+            "accept only".to_owned()
+        } else {
+            can.join(", ")
+        };
+        lines.push(format!(
+            "api key {}  {}  ({can})",
+            key.key,
+            name(&key.account)
+        ));
+    }
+    if snapshot.invite_count() > 0 {
+        lines.push(format!("{} invitations", snapshot.invite_count()));
+    }
+    if let (Some(org), Some(key)) = (
+        snapshot.organizations().first(),
+        snapshot.api_keys().iter().find(|key| key.invite_members),
+    ) {
+        lines.push(format!(
+            "try: FACTIFY_ENDPOINT={endpoint} FACTIFY_API_KEY={} FACTIFY_ORGANIZATION_ID={} factify-invites list",
+            key.key, org.id
+        ));
+    }
+    lines
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        // One line per call (INFO), and why a call was refused (DEBUG of
+        // the server module: code, reason, request ID).
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("info,factify_invites::server=debug")
+        });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+/// Waits for Ctrl-C, or SIGTERM on Unix.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Runs `serve` until Ctrl-C.
+pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
+    init_logging();
+    let server = if args.rate_limits {
+        ReferenceServer::new().with_rate_limits(RateLimits::SPEC)
+    } else {
+        ReferenceServer::new()
+    };
+    let restored = match &args.data {
+        Some(path) => load(path)?,
+        None => None,
+    };
+    match restored {
+        Some(snapshot) => {
+            if args.seed.is_some() {
+                tracing::warn!("the data file exists: its data is used and --seed is ignored");
+            }
+            server
+                .restore(snapshot)
+                .map_err(|err| usage(format!("{}: {err}", data_label(&args.data))))?;
+        }
+        None => {
+            let seed = match &args.seed {
+                Some(path) => Seed::load(path)?,
+                None => Seed::default_seed()?,
+            };
+            seed.apply(&server)?;
+        }
+    }
+    if let Some(path) = args.data.clone() {
+        // The seed is stored too, so that a restart finds the same keys.
+        save(&path, &server.snapshot())
+            .map_err(|err| usage(format!("could not write {}: {err}", path.display())))?;
+        server.on_change(move |snapshot| {
+            // File I/O under the store's lock: tell the runtime this
+            // thread blocks, so other tasks move to other threads.
+            tokio::task::block_in_place(|| save(&path, snapshot))
+        });
+    }
+
+    let running = server.start_on(args.addr).await.map_err(|err| Failure {
+        code: exit::UNREACHABLE,
+        message: format!("could not listen on {}: {err}", args.addr),
+    })?;
+    let endpoint = running.endpoint();
+    {
+        let mut out = io::stdout().lock();
+        // The first line is for programs (tests read the port from it).
+        let _ = writeln!(out, "listening on {endpoint}");
+        for line in describe_seed(&server.snapshot(), &endpoint) {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
+    }
+    tracing::info!(%endpoint, data = %data_label(&args.data), "serving; Ctrl-C stops");
+    stop_signal().await;
+    tracing::info!("stopping: finishing the calls in flight");
+    running.shutdown().await;
+    tracing::info!("stopped");
+    Ok(exit::OK)
+}
+
+fn data_label(path: &Option<PathBuf>) -> String {
+    path.as_ref().map_or_else(
+        || "(memory only)".to_owned(),
+        |path| path.display().to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_leave_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("fi-atomic-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data.json");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_default_seed_has_its_documented_ids_and_keys() {
+        let server = ReferenceServer::new();
+        Seed::default_seed().unwrap().apply(&server).unwrap();
+        let snapshot = server.snapshot();
+        assert_eq!(
+            snapshot.organizations()[0].id,
+            "org_0000000000000000000000acme"
+        );
+        assert_eq!(
+            snapshot.organizations()[0].members,
+            ["user_00000000000000000000000ada"]
+        );
+        let keys: Vec<_> = snapshot.api_keys().iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ffy_emulatoradmin000000000000000",
+                "ffy_emulatorgrace000000000000000"
+            ]
+        );
+    }
+}
