@@ -25,7 +25,7 @@ use crate::proto;
 use crate::protocol::{HttpVersion, Protocol};
 use crate::rate_limit::{Cooldown, RateLimit};
 use crate::retry::{BudgetState, RetryBudget, RetryPolicy, Safety};
-use crate::transport::{self, CallOptions, GrpcTransport, Rpc, Transport};
+use crate::transport::{self, CallOptions, GrpcTransport, Transport};
 use crate::types::{self, Invite, Organization};
 
 /// Factify's production endpoint.
@@ -565,24 +565,10 @@ impl Client {
         )
     }
 
-    /// Sends one logical call with this client's key, deadline, retries
-    /// and rate limits.
-    pub(crate) async fn unary<Req, Resp>(
-        &self,
-        rpc: Rpc,
-        safety: Safety,
-        organization_id: &str,
-        request: Req,
-        options: &CallOptions,
-    ) -> Result<Resp>
-    where
-        Req: prost::Message + Clone + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
-    {
-        self.inner
-            .caller
-            .call(rpc, safety, organization_id, request, options)
-            .await
+    /// What sends this client's calls: its key, deadline, retries and
+    /// rate limits, shared by every clone.
+    pub(crate) fn caller(&self) -> &Caller {
+        &self.inner.caller
     }
 }
 
@@ -714,7 +700,8 @@ impl CreateInvite {
         let organization_id = request.organization_id.clone();
         let response: proto::CreateOrganizationInviteResponse = self
             .client
-            .unary(
+            .caller()
+            .call(
                 transport::CREATE,
                 Safety::Idempotent,
                 &organization_id,
@@ -781,7 +768,8 @@ impl InviteAction {
                 };
                 let response: proto::ResendOrganizationInviteResponse = self
                     .client
-                    .unary(
+                    .caller()
+                    .call(
                         transport::RESEND,
                         Safety::NotIdempotent,
                         &organization_id,
@@ -798,7 +786,8 @@ impl InviteAction {
                 };
                 let response: proto::RevokeOrganizationInviteResponse = self
                     .client
-                    .unary(
+                    .caller()
+                    .call(
                         transport::REVOKE,
                         Safety::NotIdempotent,
                         &organization_id,
@@ -850,7 +839,8 @@ impl AcceptInvite {
         };
         let response: proto::AcceptOrganizationInviteResponse = self
             .client
-            .unary(
+            .caller()
+            .call(
                 transport::ACCEPT,
                 Safety::NotIdempotent,
                 &organization_id,

@@ -289,7 +289,8 @@ async fn fetch(
 ) -> Result<Page> {
     let organization_id = request.organization_id.clone();
     let response: proto::ListOrganizationInvitesResponse = client
-        .unary(
+        .caller()
+        .call(
             transport::LIST,
             Safety::Idempotent,
             &organization_id,
