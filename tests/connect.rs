@@ -878,7 +878,7 @@ async fn curl_speaks_connect_json_to_the_reference_server() {
     .unwrap();
     assert_eq!(
         (status, json["code"].as_str()),
-        (504, Some("deadline_exceeded"))
+        (408, Some("deadline_exceeded"))
     );
 
     // An unknown method is a bare 404 (which clients read as unimplemented).

@@ -235,9 +235,12 @@ pub(crate) fn parse_timeout_ms(value: &str) -> Option<Duration> {
 
 /// The code a client infers from the HTTP status of a response that is not
 /// a Connect error (a proxy's error page, an empty 503): the table of the
-/// Connect specification, which follows gRPC's.
+/// Connect specification, which follows gRPC's, plus 408, which Factify's
+/// contract uses for `DEADLINE_EXCEEDED` (and which a proxy sends when a
+/// request took too long).
 pub(crate) fn code_for_http_status(status: u16) -> Code {
     match status {
+        408 => Code::DeadlineExceeded,
         400 => Code::Internal,
         401 => Code::Unauthenticated,
         403 => Code::PermissionDenied,
@@ -517,6 +520,7 @@ mod tests {
             (502, Code::Unavailable),
             (503, Code::Unavailable),
             (504, Code::Unavailable),
+            (408, Code::DeadlineExceeded),
             (500, Code::Unknown),
             (418, Code::Unknown),
         ];
