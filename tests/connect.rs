@@ -129,29 +129,8 @@ async fn connect_client(endpoint: &str, protocol: Protocol) -> Client {
 
 /// A valid create response, encoded as protobuf.
 fn create_response() -> Vec<u8> {
-    let at = prost_types::Timestamp {
-        seconds: 1_750_000_000,
-        nanos: 0,
-    };
     proto::CreateOrganizationInviteResponse {
-        invite: Some(proto::OrganizationInvite {
-            id: "inv_01h2xcejqtf2nbrexx3vqjhp42".into(),
-            organization_id: ORG.into(),
-            email: "ada@example.com".into(),
-            status: proto::OrganizationInviteStatus::Pending as i32,
-            sender: Some(proto::User {
-                id: "user_01h2xcejqtf2nbrexx3vqjhp40".into(),
-                r#type: proto::UserType::UserAccount as i32,
-                name: "Grace".into(),
-                ..Default::default()
-            }),
-            created_at: Some(at),
-            expires_at: Some(prost_types::Timestamp {
-                seconds: at.seconds + 604_800,
-                nanos: 0,
-            }),
-            ..Default::default()
-        }),
+        invite: Some(common::valid_wire_invite()),
     }
     .encode_to_vec()
 }

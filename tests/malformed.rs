@@ -6,6 +6,8 @@
 //! generated service trait, bound on `127.0.0.1:0`, that answers every call
 //! with a canned invitation which each test breaks in its own way.
 
+mod common;
+
 use factify_invites::proto::organization_invite_service_server::{
     OrganizationInviteService, OrganizationInviteServiceServer,
 };
@@ -14,31 +16,6 @@ use factify_invites::{Client, Error, InviteStatus, UserType};
 use tonic::{Request, Response, Status};
 
 struct Canned(proto::OrganizationInvite);
-
-fn valid_invite() -> proto::OrganizationInvite {
-    let at = prost_types::Timestamp {
-        seconds: 1_750_000_000,
-        nanos: 0,
-    };
-    proto::OrganizationInvite {
-        id: "inv_01h2xcejqtf2nbrexx3vqjhp42".into(),
-        organization_id: "org_01h2xcejqtf2nbrexx3vqjhp41".into(),
-        email: "ada@example.com".into(),
-        status: OrganizationInviteStatus::Pending as i32,
-        sender: Some(proto::User {
-            id: "user_01h2xcejqtf2nbrexx3vqjhp40".into(),
-            r#type: proto::UserType::UserAccount as i32,
-            name: "Grace".into(),
-            ..Default::default()
-        }),
-        created_at: Some(at),
-        expires_at: Some(prost_types::Timestamp {
-            seconds: at.seconds + 604_800,
-            nanos: 0,
-        }),
-        ..Default::default()
-    }
-}
 
 #[tonic::async_trait]
 impl OrganizationInviteService for Canned {
@@ -55,7 +32,7 @@ impl OrganizationInviteService for Canned {
         _: Request<ListOrganizationInvitesRequest>,
     ) -> Result<Response<ListOrganizationInvitesResponse>, Status> {
         Ok(Response::new(ListOrganizationInvitesResponse {
-            items: vec![valid_invite(), self.0.clone()],
+            items: vec![common::valid_wire_invite(), self.0.clone()],
             pagination: Some(Pagination::default()),
         }))
     }
@@ -117,7 +94,7 @@ fn field_of<T: std::fmt::Debug>(result: factify_invites::Result<T>) -> String {
 
 #[tokio::test]
 async fn a_missing_required_field_is_an_invalid_response() {
-    let mut invite = valid_invite();
+    let mut invite = common::valid_wire_invite();
     invite.created_at = None;
     let client = serve(invite).await;
     assert_eq!(
@@ -137,7 +114,7 @@ async fn a_missing_required_field_is_an_invalid_response() {
 
 #[tokio::test]
 async fn a_missing_sender_name_or_message_is_named() {
-    let mut invite = valid_invite();
+    let mut invite = common::valid_wire_invite();
     invite.sender.as_mut().unwrap().name.clear();
     let client = serve(invite).await;
     assert_eq!(
@@ -156,7 +133,7 @@ async fn a_missing_sender_name_or_message_is_named() {
 
 #[tokio::test]
 async fn a_malformed_id_from_the_server_is_an_invalid_response() {
-    let mut invite = valid_invite();
+    let mut invite = common::valid_wire_invite();
     invite.id = "INV-1".into();
     let client = serve(invite).await;
     let err = client
@@ -169,7 +146,7 @@ async fn a_malformed_id_from_the_server_is_an_invalid_response() {
 
 #[tokio::test]
 async fn unknown_enum_values_are_accepted() {
-    let mut invite = valid_invite();
+    let mut invite = common::valid_wire_invite();
     invite.status = 17;
     invite.sender.as_mut().unwrap().r#type = 5;
     let client = serve(invite).await;

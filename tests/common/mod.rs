@@ -125,3 +125,31 @@ impl TestEnv {
         (user, self.client_with_key(&key).await)
     }
 }
+
+/// A complete, valid wire invitation (every field the SPEC requires), for
+/// hand-made servers that answer with it or break it.
+pub fn valid_wire_invite() -> factify_invites::proto::OrganizationInvite {
+    use factify_invites::proto;
+    let at = prost_types::Timestamp {
+        seconds: 1_750_000_000,
+        nanos: 0,
+    };
+    proto::OrganizationInvite {
+        id: "inv_01h2xcejqtf2nbrexx3vqjhp42".into(),
+        organization_id: "org_01h2xcejqtf2nbrexx3vqjhp41".into(),
+        email: "ada@example.com".into(),
+        status: proto::OrganizationInviteStatus::Pending as i32,
+        sender: Some(proto::User {
+            id: "user_01h2xcejqtf2nbrexx3vqjhp40".into(),
+            r#type: proto::UserType::UserAccount as i32,
+            name: "Grace".into(),
+            ..Default::default()
+        }),
+        created_at: Some(at),
+        expires_at: Some(prost_types::Timestamp {
+            seconds: at.seconds + 604_800,
+            nanos: 0,
+        }),
+        ..Default::default()
+    }
+}
