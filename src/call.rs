@@ -128,7 +128,8 @@ impl Caller {
         let started = Instant::now();
         let deadline = limit.map(|limit| started + limit);
         let policy = options.retry.as_ref().unwrap_or(&self.retry);
-        let mut backoff = Backoff::new(policy.jitter);
+        // Drawn only when a retry is needed: most calls never wait.
+        let mut backoff: Option<Backoff> = None;
         let mut last_error: Option<Error> = None;
         let mut attempts = 0;
 
@@ -180,6 +181,7 @@ impl Caller {
                 return (attempts, Err(error));
             }
             let wait = backoff
+                .get_or_insert_with(|| Backoff::new(policy.jitter))
                 .wait(policy, attempts)
                 .max(error.retry_after().unwrap_or_default());
             if policy
