@@ -410,7 +410,7 @@ impl ClientBuilder {
 ///
 /// [`Error::is_retryable`] follows the same rule, for the call the error
 /// came from: a retry loop built on it never sends a second email. Retries
-/// are also limited by the client's [`RetryBudget`](crate::retry::RetryBudget)
+/// are also limited by the client's [`RetryBudget`]
 /// (100 retries, 0.2 earned per successful call, a successful retry
 /// refunded), shared by its clones: a dead service gets about one attempt
 /// per call once it is spent.

@@ -321,7 +321,8 @@ pub struct Status {
     details: Vec<ErrorDetail>,
     retry_after: Option<Duration>,
     local: bool,
-    call: CallRecord,
+    /// Boxed, and only for errors of a call: keeps `Error` small.
+    call: Option<Box<CallRecord>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -336,7 +337,7 @@ struct CallRecord {
     idempotent: bool,
     /// For an error a listing stream ended with: the page token to resume
     /// from.
-    resume_token: Option<String>,
+    resume_token: Option<Box<str>>,
 }
 
 /// The marker this crate's gRPC codec puts under a response it could not
@@ -363,7 +364,7 @@ impl Status {
             details: Vec::new(),
             retry_after: None,
             local: true,
-            call: CallRecord::default(),
+            call: None,
             source: None,
         }
     }
@@ -501,7 +502,7 @@ impl fmt::Display for Status {
 pub struct TransportError {
     message: String,
     before_send: bool,
-    call: CallRecord,
+    call: Option<Box<CallRecord>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -518,7 +519,7 @@ impl TransportError {
         TransportError {
             message: message.into(),
             before_send: never_reached_the_service(source.as_ref()),
-            call: CallRecord::default(),
+            call: None,
             source: Some(source),
         }
     }
@@ -531,7 +532,7 @@ impl TransportError {
         TransportError {
             message: message.into(),
             before_send: true,
-            call: CallRecord::default(),
+            call: None,
             source: Some(source.into()),
         }
     }
@@ -807,14 +808,16 @@ impl Error {
     /// What the client recorded about the call this error ended.
     fn call_record(&self) -> Option<&CallRecord> {
         match self {
-            Error::Transport(transport) => Some(&transport.call),
-            other => other.status().map(|status| &status.call),
+            Error::Transport(transport) => transport.call.as_deref(),
+            other => other.status().and_then(|status| status.call.as_deref()),
         }
     }
 
+    /// The record of the call this error ended, made if need be; `None`
+    /// for the variants that carry none.
     fn call_record_mut(&mut self) -> Option<&mut CallRecord> {
-        match self {
-            Error::Transport(transport) => Some(&mut transport.call),
+        let slot = match self {
+            Error::Transport(transport) => &mut transport.call,
             Error::InvalidArgument(status)
             | Error::FailedPrecondition(status)
             | Error::Unauthenticated(status)
@@ -828,9 +831,10 @@ impl Error {
             | Error::Unimplemented(status)
             | Error::Unavailable(status)
             | Error::Unknown(status)
-            | Error::Other(status) => Some(&mut status.call),
-            Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => None,
-        }
+            | Error::Other(status) => &mut status.call,
+            Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => return None,
+        };
+        Some(slot.get_or_insert_with(Box::default))
     }
 
     /// The safety of the call this error ended, as recorded by the client
@@ -845,8 +849,12 @@ impl Error {
     /// Records the safety of the call this error ends, so that
     /// [`is_retryable`](Self::is_retryable) answers for that call.
     pub(crate) fn for_call(mut self, safety: crate::retry::Safety) -> Error {
-        if let Some(record) = self.call_record_mut() {
-            record.idempotent = safety == crate::retry::Safety::Idempotent;
+        let idempotent = safety == crate::retry::Safety::Idempotent;
+        // No record reads as "not idempotent": nothing to allocate for that.
+        if idempotent || self.call_record().is_some() {
+            if let Some(record) = self.call_record_mut() {
+                record.idempotent = idempotent;
+            }
         }
         self
     }
@@ -855,7 +863,7 @@ impl Error {
     /// from.
     pub(crate) fn with_resume_token(mut self, token: &str) -> Error {
         if let Some(record) = self.call_record_mut() {
-            record.resume_token = Some(token.to_owned());
+            record.resume_token = Some(token.into());
         }
         self
     }
