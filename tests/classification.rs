@@ -201,5 +201,68 @@ async fn a_response_the_client_cannot_decode_is_an_invalid_response() {
     assert_eq!(err.code(), None);
 }
 
+/// A Connect server behind a proxy that acts and then loses the answer:
+/// every call gets the proxy's `status` with an HTML page. Returns its
+/// address and the count of requests it received.
+async fn serve_connect_proxy_error(status: u16) -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let counter = counter.clone();
+            let service = hyper::service::service_fn(move |_request| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let response = http::Response::builder()
+                    .status(status)
+                    .header("content-type", "text/html")
+                    .body(http_body_util::Full::new(Bytes::from_static(
+                        b"<html><body>Bad Gateway</body></html>",
+                    )))
+                    .unwrap();
+                async move { Ok::<_, std::convert::Infallible>(response) }
+            });
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(socket), service)
+                .await;
+            });
+        }
+    });
+    (addr, requests)
+}
+
+#[tokio::test]
+async fn a_proxys_502_503_504_over_connect_is_not_a_reason_to_repeat_a_resend() {
+    for status in [502, 503, 504] {
+        let (addr, requests) = serve_connect_proxy_error(status).await;
+        let client = Client::builder()
+            .endpoint(format!("http://{addr}"))
+            .api_key("ffy_test")
+            .protocol(factify_invites::Protocol::ConnectProto)
+            .retry_policy(
+                RetryPolicy::default()
+                    .with_initial_backoff(std::time::Duration::from_millis(1))
+                    .with_jitter(Jitter::Seeded(1)),
+            )
+            .connect()
+            .await
+            .unwrap();
+
+        let err = client.resend_invite(ORG, INVITE).await.unwrap_err();
+        assert!(matches!(err, Error::Unavailable(_)), "{status}: {err:?}");
+        assert!(!err.is_retryable(), "{status}: the service may have acted");
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "{status}: not repeated");
+
+        // A list is safe to repeat: retried up to the policy's 8 attempts.
+        let err = client.list_invites(ORG).await.unwrap_err();
+        assert!(err.is_retryable(), "{status}: {err:?}");
+        assert_eq!(requests.load(Ordering::SeqCst), 9, "{status}");
+    }
+}
+
 #[path = "common/mod.rs"]
 mod common;
