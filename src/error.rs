@@ -1116,6 +1116,45 @@ mod tests {
     }
 
     #[test]
+    fn a_servers_status_keeps_its_code_whatever_its_words() {
+        let error = Error::from(tonic::Status::internal(
+            "failed to decode Protobuf message: invalid wire type",
+        ));
+        assert!(matches!(error, Error::Internal(_)), "{error:?}");
+        let error = Error::from(tonic::Status::out_of_range(
+            "Error, decoded message length too large: found 9 bytes, the limit is: 4 bytes",
+        ));
+        assert_eq!(error.code(), Some(Code::OutOfRange), "{error:?}");
+        // The marker of this crate's codec, not the words, makes a verdict
+        // on the response.
+        let mut marked = tonic::Status::internal("anything at all");
+        marked.set_source(std::sync::Arc::new(UndecodableResponse("bad".into())));
+        assert!(matches!(Error::from(marked), Error::InvalidResponse { .. }));
+    }
+
+    #[test]
+    fn is_retryable_answers_for_the_call_the_error_came_from() {
+        use crate::retry::Safety;
+        let unavailable = || Error::from(tonic::Status::unavailable("down"));
+        assert!(!unavailable().is_retryable(), "unknown call: not safe");
+        assert!(unavailable().for_call(Safety::Idempotent).is_retryable());
+        assert!(!unavailable().for_call(Safety::NotIdempotent).is_retryable());
+        let limited = Error::from(tonic::Status::resource_exhausted("slow down"));
+        assert!(limited.for_call(Safety::NotIdempotent).is_retryable());
+        let refused = Error::Transport(TransportError::new(
+            "refused",
+            tonic::ConnectError("connection refused".into()),
+        ));
+        assert!(refused.for_call(Safety::NotIdempotent).is_retryable());
+        let invalid = Error::invalid_response("response", "bad").for_call(Safety::Idempotent);
+        assert!(!invalid.is_retryable());
+        assert_eq!(invalid.resume_token(), None);
+        let resumable = unavailable().with_resume_token("tok_1");
+        assert_eq!(resumable.resume_token(), Some("tok_1"));
+        assert!(!resumable.is_retryable(), "the token changes nothing else");
+    }
+
+    #[test]
     fn reasons_round_trip() {
         for (reason, wire) in KNOWN_REASONS {
             assert_eq!(Reason::from_wire(wire), reason);
