@@ -259,16 +259,11 @@ impl ListInvites {
         self,
         page_token: Option<&str>,
     ) -> impl Future<Output = Result<Page>> + Send + 'static {
-        // Checked now, sent when awaited. Not an `async fn`: the future
-        // keeps only what the fetch needs, not this builder, and is smaller
-        // to box and move on every call.
-        let this = self.page_token(page_token.unwrap_or_default());
-        let request = this.request();
-        let (client, options) = (this.client, this.options);
-        async move { fetch(client, request?, options).await }
+        self.page_token(page_token.unwrap_or_default()).send()
     }
 
-    /// A stream of whole pages, starting at the first.
+    /// A stream of whole pages, starting at the first (or at
+    /// [`page_token`](Self::page_token)).
     pub fn pages(self) -> PageStream {
         let state = match self.request() {
             Ok(request) => State::Ready(request),
@@ -287,7 +282,8 @@ impl ListInvites {
         }
     }
 
-    /// A stream of every matching invitation, newest first.
+    /// A stream of every matching invitation, newest first (from
+    /// [`page_token`](Self::page_token) on, if set).
     pub fn into_stream(self) -> InviteStream {
         InviteStream {
             pages: self.pages(),
@@ -299,9 +295,15 @@ impl ListInvites {
 crate::client::call_options!(ListInvites => Page);
 
 impl ListInvites {
-    /// Fetches the first page; what `.await` on the builder does.
+    /// Fetches the first page (or the one at
+    /// [`page_token`](Self::page_token)); what `.await` on the builder does.
     pub fn send(self) -> impl Future<Output = Result<Page>> + Send + 'static {
-        self.page(None)
+        // Checked now, sent when awaited. Not an `async fn`: the future
+        // keeps only what the fetch needs, not this builder, and is smaller
+        // to box and move on every call.
+        let request = self.request();
+        let (client, options) = (self.client, self.options);
+        async move { fetch(client, request?, options).await }
     }
 }
 

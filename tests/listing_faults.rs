@@ -68,7 +68,47 @@ async fn a_listing_resumed_from_its_errors_yields_every_item_once() {
     assert_eq!(seen.len(), 2000, "every invitation");
 }
 
-common::each_protocol!(a_listing_resumed_from_its_errors_yields_every_item_once);
+/// A request started at a token: `.await`, `pages()` and `into_stream()`
+/// all begin there.
+async fn a_request_starts_at_its_page_token() {
+    let env = start_server().await;
+    let org = env.fixture.organization.clone();
+    let start = chrono::Utc::now() - chrono::Duration::days(1);
+    for i in 0..12 {
+        env.server.seed_invite(
+            &org,
+            &format!("start{i:02}@example.com"),
+            &env.fixture.admin,
+            start + chrono::Duration::seconds(i),
+        );
+    }
+    let request = env.client.list_invites(&org).page_size(5);
+    let first = request.clone().await.unwrap();
+    let token = first.next_page_token.clone().unwrap();
+
+    let second = request.clone().page_token(token.clone()).await.unwrap();
+    assert_eq!(
+        second.items,
+        request.clone().page(Some(&token)).await.unwrap().items
+    );
+    assert!(second
+        .items
+        .iter()
+        .all(|invite| !first.items.contains(invite)));
+    let rest: Vec<_> = request
+        .page_token(token)
+        .into_stream()
+        .map(|item| item.unwrap())
+        .collect()
+        .await;
+    assert_eq!(rest.len(), 7, "the 12 less the first page");
+    assert_eq!(rest[..5], second.items[..]);
+}
+
+common::each_protocol!(
+    a_listing_resumed_from_its_errors_yields_every_item_once,
+    a_request_starts_at_its_page_token,
+);
 
 /// A server whose page after `token` points to `next(token)`; it speaks
 /// gRPC and Connect (binary) on one port, over HTTP/1.1 and HTTP/2.
