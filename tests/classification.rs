@@ -264,5 +264,65 @@ async fn a_proxys_502_503_504_over_connect_is_not_a_reason_to_repeat_a_resend() 
     }
 }
 
+#[tokio::test]
+async fn a_refused_stream_over_connect_http2_is_retried_even_for_a_resend() {
+    let (addr, streams) = serve_h2(Box::new(|n, mut send| {
+        if n == 0 {
+            send.send_reset(h2::Reason::REFUSED_STREAM);
+            return;
+        }
+        let body = proto::ResendOrganizationInviteResponse {
+            invite: Some(common::valid_wire_invite()),
+        }
+        .encode_to_vec();
+        let response = http::Response::builder()
+            .header("content-type", "application/proto")
+            .body(())
+            .unwrap();
+        if let Ok(mut stream) = send.send_response(response, false) {
+            let _ = stream.send_data(Bytes::from(body), true);
+        }
+    }))
+    .await;
+    let client = Client::builder()
+        .endpoint(format!("http://{addr}"))
+        .api_key("ffy_test")
+        .protocol(factify_invites::Protocol::ConnectProto)
+        .http_version(factify_invites::HttpVersion::Http2)
+        .retry_policy(
+            RetryPolicy::default()
+                .with_initial_backoff(std::time::Duration::from_millis(1))
+                .with_jitter(Jitter::Seeded(1)),
+        )
+        .connect()
+        .await
+        .unwrap();
+
+    client.resend_invite(ORG, INVITE).await.unwrap();
+    assert_eq!(streams.load(Ordering::SeqCst), 2, "refused, then answered");
+
+    let (addr, _) = serve_h2(Box::new(|_, mut send| {
+        send.send_reset(h2::Reason::REFUSED_STREAM)
+    }))
+    .await;
+    let err = Client::builder()
+        .endpoint(format!("http://{addr}"))
+        .api_key("ffy_test")
+        .protocol(factify_invites::Protocol::ConnectProto)
+        .http_version(factify_invites::HttpVersion::Http2)
+        .retry_policy(RetryPolicy::disabled())
+        .connect()
+        .await
+        .unwrap()
+        .resend_invite(ORG, INVITE)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Transport(transport) => assert!(transport.is_before_send(), "{err:?}"),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+    assert!(err.is_retryable());
+}
+
 #[path = "common/mod.rs"]
 mod common;
