@@ -92,6 +92,8 @@ impl Caller {
         );
         async {
             let (attempts, result) = self.attempts(rpc, safety, request, options).await;
+            // The error answers `is_retryable()` for this call's safety.
+            let result = result.map_err(|err| err.for_call(safety));
             let span = tracing::Span::current();
             span.record("attempts", attempts);
             match &result {
@@ -155,7 +157,7 @@ impl Caller {
             };
             let error = match self.transport.unary(attempt, request.clone()).await {
                 Ok(response) => {
-                    self.budget.on_success();
+                    self.budget.on_success(attempts > 1);
                     return (attempts, Ok(response));
                 }
                 Err(error) => error,
@@ -176,10 +178,6 @@ impl Caller {
             if !retry::is_retryable(&error, safety) || attempts >= policy.max_attempts {
                 return (attempts, Err(error));
             }
-            if !self.budget.on_failure_may_retry() {
-                tracing::debug!(error = %error, "retry budget exhausted; not retrying");
-                return (attempts, Err(error));
-            }
             let wait = backoff
                 .get_or_insert_with(|| Backoff::new(policy.jitter))
                 .wait(policy, attempts)
@@ -192,6 +190,11 @@ impl Caller {
             }
             if deadline.is_some_and(|deadline| Instant::now() + wait >= deadline) {
                 return (attempts, Err(deadline_error(rpc, limit, Some(error))));
+            }
+            // Taken last: a retry that is not sent costs no token.
+            if !self.budget.try_take_retry() {
+                tracing::debug!(error = %error, "retry budget exhausted; not retrying");
+                return (attempts, Err(error));
             }
             tracing::debug!(attempt = attempts, ?wait, error = %error, "retrying");
             tokio::time::sleep(wait).await;

@@ -321,8 +321,38 @@ pub struct Status {
     details: Vec<ErrorDetail>,
     retry_after: Option<Duration>,
     local: bool,
+    /// Boxed, and only for errors of a call: keeps `Error` small.
+    call: Option<Box<CallRecord>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
+
+/// What the client recorded about the call an error ended, so that the
+/// error can answer questions only the call knows: whether repeating it is
+/// safe, and where a listing resumes.
+#[derive(Debug, Clone, Default)]
+struct CallRecord {
+    /// Whether the call may be repeated even after the server acted (a
+    /// read, or a create with its idempotency key). `false` when unknown,
+    /// such as for an error made outside a call: the safe answer.
+    idempotent: bool,
+    /// For an error a listing stream ended with: the page token to resume
+    /// from.
+    resume_token: Option<Box<str>>,
+}
+
+/// The marker this crate's gRPC codec puts under a response it could not
+/// decode: the failure is the client's verdict on the server's bytes, told
+/// apart by type from a status the server sent.
+#[derive(Debug)]
+pub(crate) struct UndecodableResponse(pub(crate) String);
+
+impl fmt::Display for UndecodableResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "undecodable response: {}", self.0)
+    }
+}
+
+impl std::error::Error for UndecodableResponse {}
 
 impl Status {
     /// A status with no details, for errors the client produces itself
@@ -334,6 +364,7 @@ impl Status {
             details: Vec::new(),
             retry_after: None,
             local: true,
+            call: None,
             source: None,
         }
     }
@@ -471,13 +502,15 @@ impl fmt::Display for Status {
 pub struct TransportError {
     message: String,
     before_send: bool,
+    call: Option<Box<CallRecord>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl TransportError {
-    /// A failure whose timing is read from its causes: a refused or failed
-    /// connection attempt happened before the request was sent; anything
-    /// else (a reset, a broken stream) may have come after the server acted.
+    /// A failure whose timing is read from the types of its causes (see
+    /// [`never_reached_the_service`]): anything not known to have happened
+    /// before sending (a reset, a broken stream, a timeout) may have come
+    /// after the server acted.
     pub(crate) fn new(
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -485,7 +518,8 @@ impl TransportError {
         let source = source.into();
         TransportError {
             message: message.into(),
-            before_send: failed_to_connect(source.as_ref()),
+            before_send: never_reached_the_service(source.as_ref()),
+            call: None,
             source: Some(source),
         }
     }
@@ -498,13 +532,15 @@ impl TransportError {
         TransportError {
             message: message.into(),
             before_send: true,
+            call: None,
             source: Some(source.into()),
         }
     }
 
-    /// Whether the request certainly never reached the server (the
-    /// connection could not be made), so that repeating it cannot duplicate
-    /// work.
+    /// Whether the request certainly never reached the service, so that
+    /// repeating it cannot duplicate work: the connection could not be
+    /// opened, or HTTP/2 refused the stream (`REFUSED_STREAM`, or a `GOAWAY`
+    /// whose last stream ID excludes it).
     pub fn is_before_send(&self) -> bool {
         self.before_send
     }
@@ -524,26 +560,28 @@ fn find_cause<'a, T: std::error::Error + 'static>(
     None
 }
 
-/// Whether an error chain says that connecting failed: nothing was sent.
-fn failed_to_connect(error: &(dyn std::error::Error + 'static)) -> bool {
-    use std::io::ErrorKind;
+/// Whether an error chain shows, by the types of its causes, that the
+/// request never reached the service: tonic's [`tonic::ConnectError`] or
+/// hyper-util's connect error (the connection was never opened), or an
+/// HTTP/2 error from the peer that refused the stream: `REFUSED_STREAM`, or
+/// a `GOAWAY` (h2 reports a peer's `GOAWAY` on a stream only when its last
+/// stream ID excludes that stream, or to a stream opened after it).
+fn never_reached_the_service(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(error) = current {
-        if let Some(io) = error.downcast_ref::<std::io::Error>() {
-            if matches!(
-                io.kind(),
-                ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable | ErrorKind::NotFound
-            ) {
-                return true;
-            }
+        if error.is::<tonic::ConnectError>() {
+            return true;
         }
-        // tonic and hyper wrap connection failures in these words.
-        let text = error.to_string();
-        if text.contains("tcp connect error")
-            || text.contains("error trying to connect")
-            || text.contains("dns error")
+        #[cfg(feature = "connect")]
+        if error
+            .downcast_ref::<hyper_util::client::legacy::Error>()
+            .is_some_and(hyper_util::client::legacy::Error::is_connect)
         {
             return true;
+        }
+        if let Some(h2) = error.downcast_ref::<h2::Error>() {
+            let refused = h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+            return h2.is_remote() && (refused || h2.is_go_away());
         }
         current = error.source();
     }
@@ -747,13 +785,124 @@ impl Error {
         self.status().and_then(Status::retry_after)
     }
 
-    /// Whether the same request may succeed if sent again later: the service
-    /// was unavailable or rate-limited, or the connection failed.
+    /// Whether sending the same request again may succeed **and cannot
+    /// duplicate work**: the same rule the client's own retries follow.
+    ///
+    /// - `RESOURCE_EXHAUSTED` (a rate-limit refusal: the service did not
+    ///   act), and a transport failure that provably never reached the
+    ///   service ([`TransportError::is_before_send`]): always.
+    /// - `UNAVAILABLE`, and a transport failure that may have come after the
+    ///   request was sent: only for a call that is safe to repeat (a list,
+    ///   or a create, whose idempotency key makes a repeat harmless). For
+    ///   resend, revoke and accept the service may have acted (a proxy can
+    ///   answer 503 after forwarding), so a repeat could send a second email:
+    ///   `false`.
+    ///
+    /// An error that did not come from a call of this client (built by
+    /// hand, say) is treated as coming from a call that is not safe to
+    /// repeat. A retry loop built on this never sends a second email.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Error::Unavailable(_) | Error::ResourceExhausted(_) | Error::Transport(_)
-        )
+        crate::retry::is_retryable(self, self.call_safety())
+    }
+
+    /// What the client recorded about the call this error ended.
+    fn call_record(&self) -> Option<&CallRecord> {
+        match self {
+            Error::Transport(transport) => transport.call.as_deref(),
+            other => other.status().and_then(|status| status.call.as_deref()),
+        }
+    }
+
+    /// The record of the call this error ended, made if need be; `None`
+    /// for the variants that carry none.
+    fn call_record_mut(&mut self) -> Option<&mut CallRecord> {
+        let slot = match self {
+            Error::Transport(transport) => &mut transport.call,
+            Error::InvalidArgument(status)
+            | Error::FailedPrecondition(status)
+            | Error::Unauthenticated(status)
+            | Error::PermissionDenied(status)
+            | Error::NotFound(status)
+            | Error::AlreadyExists(status)
+            | Error::ResourceExhausted(status)
+            | Error::DeadlineExceeded(status)
+            | Error::Cancelled(status)
+            | Error::Internal(status)
+            | Error::Unimplemented(status)
+            | Error::Unavailable(status)
+            | Error::Unknown(status)
+            | Error::Other(status) => &mut status.call,
+            Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => return None,
+        };
+        Some(slot.get_or_insert_with(Box::default))
+    }
+
+    /// The safety of the call this error ended, as recorded by the client
+    /// ([`Safety::NotIdempotent`](crate::retry::Safety) when unknown).
+    fn call_safety(&self) -> crate::retry::Safety {
+        match self.call_record() {
+            Some(record) if record.idempotent => crate::retry::Safety::Idempotent,
+            _ => crate::retry::Safety::NotIdempotent,
+        }
+    }
+
+    /// Records the safety of the call this error ends, so that
+    /// [`is_retryable`](Self::is_retryable) answers for that call.
+    pub(crate) fn for_call(mut self, safety: crate::retry::Safety) -> Error {
+        let idempotent = safety == crate::retry::Safety::Idempotent;
+        // No record reads as "not idempotent": nothing to allocate for that.
+        if idempotent || self.call_record().is_some() {
+            if let Some(record) = self.call_record_mut() {
+                record.idempotent = idempotent;
+            }
+        }
+        self
+    }
+
+    /// Records the page token a listing that ended with this error resumes
+    /// from.
+    pub(crate) fn with_resume_token(mut self, token: &str) -> Error {
+        if let Some(record) = self.call_record_mut() {
+            record.resume_token = Some(token.into());
+        }
+        self
+    }
+
+    /// For an error that ended a listing stream ([`InviteStream`] or
+    /// [`PageStream`]): the page token to resume from, with
+    /// [`ListInvites::page_token`]. Every invitation before it was yielded,
+    /// none after it, so the resumed stream yields each invitation once.
+    /// The empty string means "from the first page".
+    ///
+    /// `None` for errors that did not end a listing, and for those a resumed
+    /// listing could not get past (a bad request, a broken or repeated page
+    /// token: [`Error::InvalidRequest`] and [`Error::InvalidResponse`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: factify_invites::Client) -> factify_invites::Result<()> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let request = client.list_invites("org_01h2xcejqtf2nbrexx3vqjhp41");
+    /// let mut invites = request.clone().into_stream();
+    /// loop {
+    ///     match invites.try_next().await {
+    ///         Ok(Some(invite)) => println!("{}", invite.email),
+    ///         Ok(None) => break,
+    ///         Err(err) => match err.resume_token() {
+    ///             // Later: carry on where the listing stopped.
+    ///             Some(token) => invites = request.clone().page_token(token).into_stream(),
+    ///             None => return Err(err),
+    ///         },
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// [`InviteStream`]: crate::pagination::InviteStream
+    /// [`PageStream`]: crate::pagination::PageStream
+    /// [`ListInvites::page_token`]: crate::pagination::ListInvites::page_token
+    pub fn resume_token(&self) -> Option<&str> {
+        self.call_record()?.resume_token.as_deref()
     }
 
     /// Whether the call ran out of time.
@@ -763,12 +912,15 @@ impl Error {
 }
 
 impl From<tonic::Status> for Error {
-    /// A status that tonic made from a local failure (it has a source error:
-    /// connection refused, reset, TLS) is a [`Error::Transport`]; a status
-    /// the server sent is mapped by its code.
+    /// Classified by the types in the status's source chain, never by its
+    /// words: this crate's codec marks a response it could not decode
+    /// ([`Error::InvalidResponse`]); tonic's timer for the deadline is
+    /// `DeadlineExceeded`; any other status tonic made from a local failure
+    /// (it has a source: connection refused, reset, TLS) is an
+    /// [`Error::Transport`]; a status the server sent keeps its code.
     fn from(status: tonic::Status) -> Error {
-        if let Some(decode) = find_cause::<prost::DecodeError>(&status) {
-            return Error::invalid_response("response", format!("undecodable protobuf: {decode}"));
+        if let Some(undecodable) = find_cause::<UndecodableResponse>(&status) {
+            return Error::invalid_response("response", undecodable.0.clone());
         }
         if find_cause::<tonic::TimeoutExpired>(&status).is_some() {
             // tonic's own timer for the deadline the request carried.
@@ -780,19 +932,6 @@ impl From<tonic::Status> for Error {
         if std::error::Error::source(&status).is_some() {
             let message = format!("{}: {}", Code::from(status.code()), status.message());
             return Error::Transport(TransportError::new(message, status));
-        }
-        // tonic reports a body it could not decode, or one over the size
-        // limit, as a status of its own making, recognisable by its words.
-        let undecodable = status.code() == tonic::Code::Internal
-            && status
-                .message()
-                .starts_with("failed to decode Protobuf message");
-        let too_large = status.code() == tonic::Code::OutOfRange
-            && status
-                .message()
-                .contains("decoded message length too large");
-        if undecodable || too_large {
-            return Error::invalid_response("response", status.message().to_owned());
         }
         let code = Code::from(status.code());
         let message = status.message().to_owned();
@@ -974,6 +1113,45 @@ mod tests {
         assert!(matches!(error, Error::NotFound(_)));
         assert_eq!(error.reason(), None);
         assert_eq!(error.to_string(), "NOT_FOUND: gone");
+    }
+
+    #[test]
+    fn a_servers_status_keeps_its_code_whatever_its_words() {
+        let error = Error::from(tonic::Status::internal(
+            "failed to decode Protobuf message: invalid wire type",
+        ));
+        assert!(matches!(error, Error::Internal(_)), "{error:?}");
+        let error = Error::from(tonic::Status::out_of_range(
+            "Error, decoded message length too large: found 9 bytes, the limit is: 4 bytes",
+        ));
+        assert_eq!(error.code(), Some(Code::OutOfRange), "{error:?}");
+        // The marker of this crate's codec, not the words, makes a verdict
+        // on the response.
+        let mut marked = tonic::Status::internal("anything at all");
+        marked.set_source(std::sync::Arc::new(UndecodableResponse("bad".into())));
+        assert!(matches!(Error::from(marked), Error::InvalidResponse { .. }));
+    }
+
+    #[test]
+    fn is_retryable_answers_for_the_call_the_error_came_from() {
+        use crate::retry::Safety;
+        let unavailable = || Error::from(tonic::Status::unavailable("down"));
+        assert!(!unavailable().is_retryable(), "unknown call: not safe");
+        assert!(unavailable().for_call(Safety::Idempotent).is_retryable());
+        assert!(!unavailable().for_call(Safety::NotIdempotent).is_retryable());
+        let limited = Error::from(tonic::Status::resource_exhausted("slow down"));
+        assert!(limited.for_call(Safety::NotIdempotent).is_retryable());
+        let refused = Error::Transport(TransportError::new(
+            "refused",
+            tonic::ConnectError("connection refused".into()),
+        ));
+        assert!(refused.for_call(Safety::NotIdempotent).is_retryable());
+        let invalid = Error::invalid_response("response", "bad").for_call(Safety::Idempotent);
+        assert!(!invalid.is_retryable());
+        assert_eq!(invalid.resume_token(), None);
+        let resumable = unavailable().with_resume_token("tok_1");
+        assert_eq!(resumable.resume_token(), Some("tok_1"));
+        assert!(!resumable.is_retryable(), "the token changes nothing else");
     }
 
     #[test]

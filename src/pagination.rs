@@ -18,11 +18,19 @@
 //!
 //! They end after the last page (an empty `next_page_token`), and after the
 //! first error, which they yield once. An empty page that still has a next
-//! token does not end them.
+//! token does not end them. An error that ends a stream carries the page
+//! token to resume from ([`Error::resume_token`]): a stream started from
+//! it with [`ListInvites::page_token`] yields every remaining invitation
+//! exactly once. A server that hands out a page token this listing has
+//! already fetched (the same token forever, or a loop) would make a stream
+//! that never ends: the stream ends with [`Error::InvalidResponse`]
+//! (field `next_page_token`) instead.
 
-use std::collections::VecDeque;
+use std::collections::hash_map::RandomState;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::future::Future;
+use std::hash::BuildHasher;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -78,6 +86,7 @@ pub struct ListInvites {
     created_after: Option<DateTime<Utc>>,
     created_before: Option<DateTime<Utc>>,
     page_size: Option<u32>,
+    page_token: String,
     prefetch: bool,
     options: CallOptions,
 }
@@ -94,6 +103,7 @@ impl ListInvites {
             created_after: None,
             created_before: None,
             page_size: None,
+            page_token: String::new(),
             prefetch: true,
             options: CallOptions::default(),
         }
@@ -149,6 +159,16 @@ impl ListInvites {
     /// is 50.
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = Some(size);
+        self
+    }
+
+    /// Where the streams of this request start: the token of a page of an
+    /// earlier listing with the same filters, such as the
+    /// [`Error::resume_token`] of an error that ended a stream, or a
+    /// [`PageStream::next_page_token`]. The empty string (the default) is
+    /// the first page.
+    pub fn page_token(mut self, token: impl Into<String>) -> Self {
+        self.page_token = token.into();
         self
     }
 
@@ -223,7 +243,7 @@ impl ListInvites {
                 .iter()
                 .map(|status| status.to_wire())
                 .collect(),
-            page_token: String::new(),
+            page_token: self.page_token.clone(),
             page_size,
             email,
             sender_id,
@@ -239,32 +259,31 @@ impl ListInvites {
         self,
         page_token: Option<&str>,
     ) -> impl Future<Output = Result<Page>> + Send + 'static {
-        // Checked now, sent when awaited. Not an `async fn`: the future
-        // keeps only what the fetch needs, not this builder, and is smaller
-        // to box and move on every call.
-        let request = self.request().map(|mut request| {
-            request.page_token = page_token.unwrap_or_default().to_owned();
-            request
-        });
-        let (client, options) = (self.client, self.options);
-        async move { fetch(client, request?, options).await }
+        self.page_token(page_token.unwrap_or_default()).send()
     }
 
-    /// A stream of whole pages, starting at the first.
+    /// A stream of whole pages, starting at the first (or at
+    /// [`page_token`](Self::page_token)).
     pub fn pages(self) -> PageStream {
         let state = match self.request() {
             Ok(request) => State::Ready(request),
             Err(err) => State::Failed(err),
         };
+        let mut fetched = FetchedTokens::default();
+        if let State::Ready(request) = &state {
+            fetched.insert(&request.page_token);
+        }
         PageStream {
             client: self.client,
             options: self.options,
             prefetch: self.prefetch,
             state,
+            fetched,
         }
     }
 
-    /// A stream of every matching invitation, newest first.
+    /// A stream of every matching invitation, newest first (from
+    /// [`page_token`](Self::page_token) on, if set).
     pub fn into_stream(self) -> InviteStream {
         InviteStream {
             pages: self.pages(),
@@ -276,9 +295,15 @@ impl ListInvites {
 crate::client::call_options!(ListInvites => Page);
 
 impl ListInvites {
-    /// Fetches the first page; what `.await` on the builder does.
+    /// Fetches the first page (or the one at
+    /// [`page_token`](Self::page_token)); what `.await` on the builder does.
     pub fn send(self) -> impl Future<Output = Result<Page>> + Send + 'static {
-        self.page(None)
+        // Checked now, sent when awaited. Not an `async fn`: the future
+        // keeps only what the fetch needs, not this builder, and is smaller
+        // to box and move on every call.
+        let request = self.request();
+        let (client, options) = (self.client, self.options);
+        async move { fetch(client, request?, options).await }
     }
 }
 
@@ -365,6 +390,35 @@ impl Fetch {
     }
 }
 
+/// The page tokens a listing has fetched, kept as hashes (8 bytes a page)
+/// so that a long listing stays small; a collision of two different tokens
+/// is as unlikely as a random 64-bit match.
+#[derive(Default)]
+struct FetchedTokens {
+    hasher: RandomState,
+    seen: HashSet<u64>,
+}
+
+impl FetchedTokens {
+    /// Records `token`; `false` if this listing has fetched it before.
+    fn insert(&mut self, token: &str) -> bool {
+        self.seen.insert(self.hasher.hash_one(token))
+    }
+}
+
+/// The error of a server that points a listing back to a page it has
+/// already fetched: following it would never end.
+fn repeated_token(token: &str) -> Error {
+    let shown: String = token.chars().take(64).collect();
+    let ellipsis = if shown.len() < token.len() { "..." } else { "" };
+    Error::invalid_response(
+        "next_page_token",
+        format!(
+            "the server returned page token {shown:?}{ellipsis} again, a page this listing already fetched; following it would never end"
+        ),
+    )
+}
+
 /// A stream of the pages of a list; made by [`ListInvites::pages`]. It
 /// prefetches one page unless [`ListInvites::prefetch`]`(false)` was set;
 /// see the [module docs](self).
@@ -374,6 +428,7 @@ pub struct PageStream {
     options: CallOptions,
     prefetch: bool,
     state: State,
+    fetched: FetchedTokens,
 }
 
 impl PageStream {
@@ -424,8 +479,14 @@ impl Stream for PageStream {
                         }
                         Poll::Ready(result) => result,
                     };
+                    let result = result.map_err(|err| err.with_resume_token(&request.page_token));
                     if let Ok(page) = &result {
                         if let Some(token) = &page.next_page_token {
+                            if !this.fetched.insert(token) {
+                                // This page is new; the next would not be.
+                                this.state = State::Failed(repeated_token(token));
+                                return Poll::Ready(Some(result));
+                            }
                             request.page_token.clone_from(token);
                             this.state = if this.prefetch {
                                 let next = Fetch::start(

@@ -4,7 +4,10 @@
 //! steady latency per method.
 //!
 //! Faults are queued: each call (of the method a fault names, or of any
-//! method) takes the next matching fault. Faulted calls still count in
+//! method) takes the next matching fault. A call that finds none queued may
+//! draw one at random, at a set rate from a seeded generator
+//! ([`ReferenceServer::inject_random_faults`](super::ReferenceServer::inject_random_faults)),
+//! so that a test of many calls sees the same faults on every run. Faulted calls still count in
 //! [`ReferenceServer::call_count`](super::ReferenceServer::call_count), so a
 //! test sees every attempt the server received.
 
@@ -30,12 +33,28 @@ pub enum Fault {
     /// the meantime leaves the client unsure whether the server acted (it
     /// did).
     DelayResponse(Duration),
+    /// Act (create, send the email, change the state), then answer
+    /// `UNAVAILABLE` (over Connect, HTTP 503) instead of the result: what a
+    /// proxy or load balancer does when the answer is lost on its way back.
+    /// A client that repeats a call it cannot safely repeat does the work
+    /// twice.
+    UnavailableAfterActing,
+}
+
+/// Faults drawn at random, at a rate, for the calls that find none queued.
+#[derive(Debug)]
+struct RandomFaults {
+    method: Option<Method>,
+    fault: Fault,
+    rate: f64,
+    rng: fastrand::Rng,
 }
 
 /// The queued faults and steady latencies of one server.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     queue: Mutex<VecDeque<(Option<Method>, Fault)>>,
+    random: Mutex<Vec<RandomFaults>>,
     latency: Mutex<HashMap<Method, Duration>>,
 }
 
@@ -49,13 +68,35 @@ impl Faults {
         lock(&self.queue).extend(faults.into_iter().map(|fault| (method, fault)));
     }
 
-    /// Takes the first queued fault that applies to a call of `method`.
+    /// From now on, gives `fault` to each call of `method` (or of any
+    /// method) that finds no fault queued, with probability `rate`, drawn
+    /// from a generator seeded with `seed`. A rate of 0 removes the
+    /// random faults of that method.
+    pub(crate) fn set_random(&self, method: Option<Method>, fault: Fault, rate: f64, seed: u64) {
+        let mut random = lock(&self.random);
+        random.retain(|entry| entry.method != method);
+        if rate > 0.0 {
+            random.push(RandomFaults {
+                method,
+                fault,
+                rate: rate.min(1.0),
+                rng: fastrand::Rng::with_seed(seed),
+            });
+        }
+    }
+
+    /// Takes the first queued fault that applies to a call of `method`, or
+    /// else draws a random one.
     pub(crate) fn take(&self, method: Method) -> Option<Fault> {
+        let applies = |target: Option<Method>| target.is_none_or(|target| target == method);
         let mut queue = lock(&self.queue);
-        let index = queue
-            .iter()
-            .position(|(target, _)| target.is_none_or(|target| target == method))?;
-        queue.remove(index).map(|(_, fault)| fault)
+        if let Some(index) = queue.iter().position(|(target, _)| applies(*target)) {
+            return queue.remove(index).map(|(_, fault)| fault);
+        }
+        drop(queue);
+        let mut random = lock(&self.random);
+        let entry = random.iter_mut().find(|entry| applies(entry.method))?;
+        (entry.rng.f64() < entry.rate).then_some(entry.fault)
     }
 
     /// How many faults are still queued.
@@ -94,5 +135,35 @@ mod tests {
         assert_eq!(faults.take(Method::List), None);
         assert_eq!(faults.take(Method::Create), Some(Fault::Unavailable));
         assert_eq!(faults.pending(), 1);
+    }
+
+    #[test]
+    fn random_faults_come_at_their_rate_and_repeat_with_the_seed() {
+        let draw = |seed| {
+            let faults = Faults::default();
+            faults.set_random(Some(Method::Resend), Fault::Unavailable, 0.3, seed);
+            (0..1000)
+                .map(|_| faults.take(Method::Resend).is_some())
+                .collect::<Vec<_>>()
+        };
+        let first = draw(5);
+        assert_eq!(first, draw(5));
+        let hits = first.iter().filter(|hit| **hit).count();
+        assert!((250..=350).contains(&hits), "{hits} of 1000");
+        let faults = Faults::default();
+        faults.set_random(Some(Method::Resend), Fault::Unavailable, 1.0, 1);
+        assert_eq!(faults.take(Method::List), None, "another method");
+        faults.push(Some(Method::Resend), [Fault::Delay(Duration::ZERO)]);
+        assert_eq!(
+            faults.take(Method::Resend),
+            Some(Fault::Delay(Duration::ZERO)),
+            "queued faults come first"
+        );
+        faults.set_random(Some(Method::Resend), Fault::Unavailable, 0.0, 1);
+        assert_eq!(
+            faults.take(Method::Resend),
+            None,
+            "a rate of 0 removes them"
+        );
     }
 }

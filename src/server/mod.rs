@@ -338,6 +338,22 @@ impl ReferenceServer {
         self.faults.push(method, faults);
     }
 
+    /// From now on, answers each call of `method` (`None`: of any method)
+    /// that finds no queued fault with `fault`, at random with probability
+    /// `rate` (0 to 1; 0 turns it off), drawn from a generator seeded with
+    /// `seed` so that a test sees the same faults on every run.
+    ///
+    /// ```
+    /// use factify_invites::server::{Fault, Method, ReferenceServer};
+    ///
+    /// let server = ReferenceServer::new();
+    /// // 30 % of resends act, then answer UNAVAILABLE: lost answers.
+    /// server.inject_random_faults(Some(Method::Resend), Fault::UnavailableAfterActing, 0.3, 7);
+    /// ```
+    pub fn inject_random_faults(&self, method: Option<Method>, fault: Fault, rate: f64, seed: u64) {
+        self.faults.set_random(method, fault, rate, seed);
+    }
+
     /// How many injected faults no call has taken yet.
     pub fn pending_faults(&self) -> usize {
         self.faults.pending()

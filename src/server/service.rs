@@ -40,6 +40,7 @@ impl ReferenceServer {
             tokio::time::sleep(latency).await;
         }
         let mut hold_answer = None;
+        let mut lose_answer = false;
         let injected = match self.faults.take(method) {
             Some(Fault::Delay(delay)) => {
                 tokio::time::sleep(delay).await;
@@ -52,6 +53,10 @@ impl ReferenceServer {
             Some(Fault::Unavailable) => Some(ApiError::unavailable()),
             Some(Fault::RateLimited(delay)) => {
                 Some(ApiError::injected_rate_limit(delay, self.clock.now()))
+            }
+            Some(Fault::UnavailableAfterActing) => {
+                lose_answer = true;
+                None
             }
             None => None,
         };
@@ -84,6 +89,11 @@ impl ReferenceServer {
         if let Some(delay) = hold_answer {
             tokio::time::sleep(delay).await;
         }
+        let outcome = match outcome {
+            // The work is done; the answer is replaced on its way back.
+            _ if lose_answer => Err(ApiError::unavailable()),
+            outcome => outcome,
+        };
         match outcome {
             Ok(body) => {
                 tracing::debug!(target: CALL_LOG, %method, %request_id, code = "ok", "call");

@@ -1,27 +1,31 @@
 //! The gRPC transport: tonic's generic unary call over a [`Channel`].
 
 use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use futures::future::Either;
 use futures::FutureExt;
 use tonic::client::Grpc;
+use tonic::codec::{Codec, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
+use super::status_seen::{StatusSeen, Watched};
 use super::Attempt;
-use crate::error::{Code, Error, Result, Status, TransportError};
+use crate::error::{Code, Error, Result, Status, TransportError, UndecodableResponse};
 
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
 #[derive(Debug, Clone)]
 pub(crate) struct GrpcTransport {
-    grpc: Grpc<Channel>,
+    grpc: Grpc<Watched>,
 }
 
 impl GrpcTransport {
     /// Wraps `channel`, refusing responses over `max_response_bytes`.
     pub(crate) fn new(channel: Channel, max_response_bytes: usize) -> GrpcTransport {
         GrpcTransport {
-            grpc: Grpc::new(channel).max_decoding_message_size(max_response_bytes),
+            grpc: Grpc::new(Watched(channel)).max_decoding_message_size(max_response_bytes),
         }
     }
 
@@ -58,6 +62,8 @@ impl GrpcTransport {
         if let Some(timeout) = timeout {
             request.set_timeout(timeout);
         }
+        let seen = StatusSeen::default();
+        request.extensions_mut().insert(seen.clone());
 
         let mut grpc = self.grpc.clone();
         let call = async move {
@@ -67,10 +73,11 @@ impl GrpcTransport {
                     err,
                 ))
             })?;
-            let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
+            let codec = MarkingCodec::<Req, Resp>(PhantomData);
             let response = grpc
                 .unary(request, PathAndQuery::from_static(rpc.path), codec)
-                .await?;
+                .await
+                .map_err(|status| classify(status, seen.get()))?;
             Ok(response.into_inner())
         };
         match timeout {
@@ -86,5 +93,59 @@ impl GrpcTransport {
             })),
             None => Either::Right(call),
         }
+    }
+}
+
+/// The error of a failed call: a status tonic made itself about a 200
+/// response (no source, and no `grpc-status` came from the server: an
+/// oversized or malformed frame, a body that ended mid-message) is the
+/// client's verdict on the response; anything else (a status the server
+/// gave, a transport failure) is classified by [`Error::from`].
+fn classify(status: tonic::Status, server_sent_status: bool) -> Error {
+    let made_by_tonic = std::error::Error::source(&status).is_none() && !server_sent_status;
+    if made_by_tonic {
+        return Error::invalid_response("response", status.message().to_owned());
+    }
+    Error::from(status)
+}
+
+/// prost's codec, whose decoder marks a response it cannot decode with
+/// [`UndecodableResponse`], so that the error is told by type from a status
+/// the server sent with the same words.
+struct MarkingCodec<Req, Resp>(PhantomData<(Req, Resp)>);
+
+impl<Req, Resp> Codec for MarkingCodec<Req, Resp>
+where
+    Req: prost::Message + Send + 'static,
+    Resp: prost::Message + Default + Send + 'static,
+{
+    type Encode = Req;
+    type Decode = Resp;
+    type Encoder = tonic_prost::ProstEncoder<Req>;
+    type Decoder = MarkingDecoder<Resp>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        tonic_prost::ProstEncoder::default()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        MarkingDecoder(PhantomData)
+    }
+}
+
+/// The decoder of [`MarkingCodec`].
+struct MarkingDecoder<Resp>(PhantomData<Resp>);
+
+impl<Resp: prost::Message + Default> Decoder for MarkingDecoder<Resp> {
+    type Item = Resp;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Resp>, tonic::Status> {
+        Resp::decode(buf).map(Some).map_err(|err| {
+            let message = format!("undecodable protobuf: {err}");
+            let mut status = tonic::Status::internal(message.clone());
+            status.set_source(Arc::new(UndecodableResponse(message)));
+            status
+        })
     }
 }
