@@ -599,3 +599,69 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
     .await;
     assert_eq!(plain.header("access-control-allow-origin"), None);
 }
+
+#[tokio::test]
+async fn connect_streaming_reaches_the_grpc_services_with_an_end_of_stream() {
+    use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+
+    let env = common::start_server().await;
+    let request = HealthCheckRequest {
+        service: SERVICE.to_owned(),
+    };
+    let answer = http(
+        &env.running,
+        Method::POST,
+        "/grpc.health.v1.Health/Check",
+        &[("content-type", "application/connect+proto")],
+        frame(0, &request.encode_to_vec()),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/connect+proto")
+    );
+    let mut body = answer.body.clone();
+    assert_eq!(body.get_u8(), 0);
+    let len = body.get_u32() as usize;
+    let message = body.split_to(len);
+    let health = HealthCheckResponse::decode(message).unwrap();
+    assert_eq!(health.status, 1, "SERVING");
+    assert_eq!(body.get_u8(), 0x02, "end of stream");
+    let len = body.get_u32() as usize;
+    let end = body.split_to(len);
+    assert_eq!(end.as_ref(), b"{}");
+    assert!(!body.has_remaining());
+
+    // An error is the end-of-stream envelope's `error`.
+    let unknown = HealthCheckRequest {
+        service: "no.such.Service".to_owned(),
+    };
+    let answer = http(
+        &env.running,
+        Method::POST,
+        "/grpc.health.v1.Health/Check",
+        &[("content-type", "application/connect+proto")],
+        frame(0, &unknown.encode_to_vec()),
+    )
+    .await;
+    let mut body = answer.body.clone();
+    assert_eq!(body.get_u8(), 0x02);
+    let len = body.get_u32() as usize;
+    let end: Value = serde_json::from_slice(&body[..len]).unwrap();
+    assert_eq!(end["error"]["code"], "not_found", "{end}");
+
+    let json = http(
+        &env.running,
+        Method::POST,
+        "/grpc.health.v1.Health/Check",
+        &[("content-type", "application/connect+json")],
+        "{}",
+    )
+    .await;
+    assert_eq!(json.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        json.header("accept-post"),
+        Some("application/connect+proto")
+    );
+}

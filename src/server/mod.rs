@@ -100,6 +100,7 @@ use crate::proto::organization_invite_service_server::OrganizationInviteServiceS
 mod admin;
 mod clock;
 mod connect;
+mod connect_streaming;
 mod cursor;
 mod discovery;
 mod error;

@@ -12,8 +12,9 @@
 //! ([`super::admin`]); other requests are routed by their `content-type`:
 //! `application/grpc-web*` through `tonic-web` and `application/grpc*`
 //! directly to the gRPC services (the API, health and reflection:
-//! [`super::discovery`]), anything else to the Connect handler
-//! ([`super::connect`]). All honour the client's deadline (`grpc-timeout`,
+//! [`super::discovery`]), `application/connect+*` (streaming) through
+//! [`super::connect_streaming`] to them too, anything else to the unary
+//! Connect handler ([`super::connect`]). All honour the client's deadline (`grpc-timeout`,
 //! `connect-timeout-ms`). CORS ([`super::web`]), when on, wraps them all.
 
 use std::convert::Infallible;
@@ -99,8 +100,9 @@ where
 }
 
 /// Routes one request: the admin surface by its path, then by content type
-/// gRPC-Web (translated by `tonic-web`) and gRPC to the gRPC services (the
-/// API, health, reflection), the rest to the Connect handler.
+/// gRPC-Web (translated by `tonic-web`), gRPC and Connect streaming (bridged)
+/// to the gRPC services (the API, health, reflection), the rest to the
+/// Connect handler (unary).
 async fn route(
     server: ReferenceServer,
     grpc: Routes,
@@ -119,6 +121,8 @@ async fn route(
         within_deadline(grpc_web, request).await
     } else if content_type.starts_with(b"application/grpc") {
         within_deadline(grpc, request).await
+    } else if super::connect_streaming::is_connect_streaming(content_type) {
+        super::connect_streaming::handle(request, |request| within_deadline(grpc, request)).await
     } else {
         super::connect::handle(server, request).await
     }
