@@ -665,3 +665,27 @@ async fn connect_streaming_reaches_the_grpc_services_with_an_end_of_stream() {
         Some("application/connect+proto")
     );
 }
+
+#[tokio::test]
+async fn grpc_and_grpc_web_with_another_codec_are_a_clear_415() {
+    let env = common::start_server().await;
+    for content_type in ["application/grpc-web+json", "application/grpc+json"] {
+        let answer = http(
+            &env.running,
+            Method::POST,
+            &format!("/{SERVICE}/ListOrganizationInvites"),
+            &[("content-type", content_type)],
+            frame(0, b"{}"),
+        )
+        .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+        assert!(answer
+            .header("accept-post")
+            .unwrap()
+            .contains("application/grpc-web+proto"));
+    }
+}

@@ -117,15 +117,41 @@ async fn route(
         .get(http::header::CONTENT_TYPE)
         .map(http::HeaderValue::as_bytes)
         .unwrap_or_default();
-    if content_type.starts_with(b"application/grpc-web") {
-        within_deadline(grpc_web, request).await
-    } else if content_type.starts_with(b"application/grpc") {
-        within_deadline(grpc, request).await
+    if content_type.starts_with(b"application/grpc") {
+        // Only protobuf is served; a JSON codec would otherwise fail deep
+        // in decoding.
+        let media_type = content_type
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default();
+        match media_type {
+            b"application/grpc" | b"application/grpc+proto" => within_deadline(grpc, request).await,
+            b"application/grpc-web"
+            | b"application/grpc-web+proto"
+            | b"application/grpc-web-text"
+            | b"application/grpc-web-text+proto" => within_deadline(grpc_web, request).await,
+            _ => unsupported_grpc_media_type(),
+        }
     } else if super::connect_streaming::is_connect_streaming(content_type) {
         super::connect_streaming::handle(request, |request| within_deadline(grpc, request)).await
     } else {
         super::connect::handle(server, request).await
     }
+}
+
+/// `415` for a gRPC or gRPC-Web codec other than protobuf, naming those
+/// served.
+fn unsupported_grpc_media_type() -> http::Response<tonic::body::Body> {
+    let mut response = http::Response::new(tonic::body::Body::empty());
+    *response.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    response.headers_mut().insert(
+        "accept-post",
+        http::HeaderValue::from_static(
+            "application/grpc, application/grpc+proto, application/grpc-web, \
+             application/grpc-web+proto, application/grpc-web-text, application/grpc-web-text+proto",
+        ),
+    );
+    response
 }
 
 /// Calls a gRPC `service` under the request's `grpc-timeout`, if any.
