@@ -689,3 +689,40 @@ async fn grpc_and_grpc_web_with_another_codec_are_a_clear_415() {
             .contains("application/grpc-web+proto"));
     }
 }
+
+#[tokio::test]
+async fn a_health_watch_sees_not_serving_and_ends_when_the_server_stops() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::HealthCheckRequest;
+
+    let server = ReferenceServer::new();
+    let running = server.start().await.unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(running.endpoint())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut watch = HealthClient::new(channel)
+        .watch(HealthCheckRequest {
+            service: SERVICE.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.message().await.unwrap().unwrap();
+    assert_eq!(first.status(), ServingStatus::Serving);
+
+    // The stop must not wait for the watcher (a guard against a hang, not
+    // a timing assertion).
+    let stopping = tokio::spawn(running.shutdown());
+    let stopped = async {
+        let next = watch.message().await.unwrap().unwrap();
+        assert_eq!(next.status(), ServingStatus::NotServing);
+        assert!(watch.message().await.unwrap().is_none(), "the watch ends");
+        stopping.await.unwrap();
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), stopped)
+        .await
+        .expect("the server stopped with a watcher connected");
+}

@@ -5,8 +5,9 @@
 //! from `tonic-health`) for Kubernetes-style probes.
 //!
 //! Health answers `SERVING` for the whole server (service `""`) and for
-//! `factify.api.v1beta.OrganizationInviteService` while the server runs,
-//! and `NOT_SERVING` for both once it is stopping.
+//! `factify.api.v1beta.OrganizationInviteService` while the server runs.
+//! When it stops, each `Watch` stream gets `NOT_SERVING` and ends, so that
+//! the graceful stop does not wait for watchers forever.
 
 use tonic::service::Routes;
 use tonic_health::server::HealthReporter;
@@ -45,12 +46,14 @@ pub(crate) async fn grpc_services(server: &ReferenceServer) -> (Routes, HealthRe
     (routes, reporter)
 }
 
-/// Tells health checks that the server is stopping.
-pub(crate) async fn stopping(reporter: &HealthReporter) {
-    reporter
-        .set_service_status("", ServingStatus::NotServing)
-        .await;
-    reporter
-        .set_service_status(SERVICE, ServingStatus::NotServing)
-        .await;
+/// Tells health checks that the server is stopping, then ends every
+/// `Watch` stream (by forgetting the statuses), since a graceful shutdown
+/// waits for the calls in flight and a watch never ends by itself.
+pub(crate) async fn stopping(mut reporter: HealthReporter) {
+    for service in ["", SERVICE] {
+        reporter
+            .set_service_status(service, ServingStatus::NotServing)
+            .await;
+        reporter.clear_service_status(service).await;
+    }
 }

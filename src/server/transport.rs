@@ -95,7 +95,7 @@ where
             () = &mut shutdown => break,
         }
     }
-    super::discovery::stopping(&health).await;
+    super::discovery::stopping(health).await;
     graceful.shutdown().await;
 }
 
