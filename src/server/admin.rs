@@ -20,8 +20,6 @@
 //! `persist` feature). There is no authentication: the admin surface is for
 //! an emulator on a test machine, like the API keys it serves.
 
-use std::sync::Mutex;
-
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
@@ -43,12 +41,10 @@ type Body = tonic::body::Body;
 
 /// The data and time that `POST /admin/v1/reset` returns to, remembered by
 /// [`ReferenceServer::remember_seed`].
+#[cfg(feature = "persist")]
 #[derive(Debug, Default)]
 pub(crate) struct SeedPoint {
-    #[cfg(feature = "persist")]
-    saved: Mutex<Option<(super::Snapshot, TimeDelta)>>,
-    #[cfg(not(feature = "persist"))]
-    _saved: Mutex<()>,
+    saved: std::sync::Mutex<Option<(super::Snapshot, TimeDelta)>>,
 }
 
 /// Answers one request under [`PREFIX`].

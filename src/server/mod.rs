@@ -16,7 +16,14 @@
 //! [`in_memory_channel`](ReferenceServer::in_memory_channel), or mounted in
 //! your own `tonic` server with [`service`](ReferenceServer::service). Time
 //! comes from a [`Clock`]; give it a [`ManualClock`] to test expiry without
-//! waiting.
+//! waiting, or move it with [`set_time`](ReferenceServer::set_time) and
+//! [`advance_time`](ReferenceServer::advance_time).
+//!
+//! On the same port it also serves gRPC-Web, server reflection, the gRPC
+//! health service, optional CORS ([`ReferenceServer::with_cors`]) and an
+//! admin surface over plain HTTP and JSON (`/admin/v1/emails`,
+//! `/admin/v1/clock`, `/admin/v1/reset`) for tests in other languages: see
+//! the README's section on the emulator.
 //!
 //! # Example
 //!
@@ -141,6 +148,7 @@ pub struct ReferenceServer {
     clock: Arc<clock::ShiftedClock>,
     faults: Arc<faults::Faults>,
     /// What `POST /admin/v1/reset` returns to.
+    #[cfg(feature = "persist")]
     seed: Arc<admin::SeedPoint>,
     /// Which browser origins may call (CORS); none by default.
     cors: CorsOrigins,
@@ -176,6 +184,7 @@ impl ReferenceServer {
             state: Arc::new(Mutex::new(State::new())),
             clock: Arc::new(clock::ShiftedClock::new(clock)),
             faults: Arc::default(),
+            #[cfg(feature = "persist")]
             seed: Arc::default(),
             cors: CorsOrigins::NONE,
         }
