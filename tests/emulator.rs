@@ -257,6 +257,21 @@ async fn bad_admin_requests_are_refused_naming_what_is_wrong() {
         ),
         (json!({ "now": "tomorrow" }), "now", StatusCode::BAD_REQUEST),
         (
+            json!({ "now": "1969-12-31T23:59:59Z" }),
+            "between 1970",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({ "advanceSeconds": 400_000_i64 * 365 * 86_400 }),
+            "advanceSeconds",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({ "advanceSeconds": i64::MAX }),
+            "advanceSeconds",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
             json!({ "advance": 5 }),
             "unknown field \"advance\"",
             StatusCode::BAD_REQUEST,

@@ -11,6 +11,9 @@
 //! | `POST /admin/v1/clock` with `{"advanceSeconds": n}` or `{"now": "<RFC 3339>"}` | the clock as by `GET` |
 //! | `POST /admin/v1/reset` | `{"now": ...}` after returning to the seed |
 //!
+//! The clock stays between 1970 and the end of year 9999 (what IDs and
+//! protobuf's JSON timestamps can hold); a move outside is refused.
+//!
 //! Each email is `{"to", "organizationId", "inviteId", "token", "kind"
 //! ("invitation" or "resend"), "sentAt"}`. `to` compares
 //! case-insensitively; a `+` in a query stays a `+` (emails hold no spaces),
@@ -158,25 +161,40 @@ fn set_clock(server: &ReferenceServer, body: &Map<String, Value>) -> Response<Bo
     }
     match (body.get("advanceSeconds"), body.get("now")) {
         (Some(seconds), None) => {
-            let Some(by) = seconds.as_i64().and_then(TimeDelta::try_seconds) else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("advanceSeconds: {seconds} is not a whole number of seconds in range"),
-                );
-            };
-            server.advance_time(by);
+            let target = seconds
+                .as_i64()
+                .and_then(TimeDelta::try_seconds)
+                .and_then(|by| server.now().checked_add_signed(by).map(|to| (by, to)));
+            match target {
+                Some((by, to)) if in_range(to) => server.advance_time(by),
+                _ => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "advanceSeconds: {seconds} is not a whole number of seconds that \
+                             keeps the clock between {MIN_TIME} and {MAX_TIME}"
+                        ),
+                    )
+                }
+            }
         }
         (None, Some(now)) => {
-            let Some(time) = now
+            let time = now
                 .as_str()
                 .and_then(|text| DateTime::parse_from_rfc3339(text).ok())
-            else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("now: {now} is not an RFC 3339 time such as \"2030-01-01T00:00:00Z\""),
-                );
-            };
-            server.set_time(time.with_timezone(&Utc));
+                .map(|time| time.with_timezone(&Utc));
+            match time {
+                Some(time) if in_range(time) => server.set_time(time),
+                _ => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "now: {now} is not an RFC 3339 time between {MIN_TIME} and {MAX_TIME}, \
+                             such as \"2030-01-01T00:00:00Z\""
+                        ),
+                    )
+                }
+            }
         }
         _ => {
             return error(
@@ -294,6 +312,16 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// The clock's range through the admin surface: IDs hold milliseconds
+/// since 1970, and protobuf's JSON timestamps end with year 9999.
+const MIN_TIME: &str = "1970-01-01T00:00:00Z";
+const MAX_TIME: &str = "9999-12-31T23:59:59Z";
+
+fn in_range(time: DateTime<Utc>) -> bool {
+    let bound = |text: &str| DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc));
+    matches!((bound(MIN_TIME), bound(MAX_TIME)), (Ok(min), Ok(max)) if (min..=max).contains(&time))
 }
 
 fn rfc3339(time: DateTime<Utc>) -> String {
