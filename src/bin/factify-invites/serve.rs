@@ -175,15 +175,34 @@ fn parse_offset(text: &str) -> Result<TimeDelta, String> {
     };
     let seconds = amount.checked_mul(seconds_per_unit).ok_or_else(invalid)?;
     let offset = TimeDelta::try_seconds(seconds).ok_or_else(invalid)?;
-    Ok(if negative { -offset } else { offset })
+    let offset = if negative { -offset } else { offset };
+    match Utc::now().checked_add_signed(offset) {
+        Some(start) if clock_range_holds(start) => Ok(offset),
+        _ => Err(format!(
+            "{text:?} moves the clock outside 1970 to 9999 (what IDs and JSON timestamps hold)"
+        )),
+    }
 }
 
 fn parse_start_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
+    let time = DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&Utc))
         .map_err(|err| {
             format!("{text:?} is not an RFC 3339 time such as 2030-01-01T00:00:00Z: {err}")
-        })
+        })?;
+    if clock_range_holds(time) {
+        Ok(time)
+    } else {
+        Err(format!(
+            "{text:?} is before 1970 (IDs hold milliseconds since 1970)"
+        ))
+    }
+}
+
+/// Whether the emulator's clock may show `time`: from 1970 (IDs) to the
+/// end of 9999 (protobuf's JSON timestamps).
+fn clock_range_holds(time: DateTime<Utc>) -> bool {
+    (0..=253_402_300_799).contains(&time.timestamp())
 }
 
 fn usage(message: String) -> Failure {
@@ -562,9 +581,18 @@ mod tests {
             "--1d",
             "99999999999999999999d",
             "9223372036854775807w",
+            "-100000w",
+            "1000000w",
         ] {
             assert!(parse_offset(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn start_times_before_1970_are_refused() {
+        assert!(parse_start_time("2030-01-01T00:00:00Z").is_ok());
+        assert!(parse_start_time("1969-12-31T23:59:59Z").is_err());
+        assert!(parse_start_time("tomorrow").is_err());
     }
 
     #[test]
