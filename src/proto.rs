@@ -26,3 +26,10 @@ pub mod google {
 }
 
 pub use factify::api::v1beta::*;
+
+/// The encoded `google.protobuf.FileDescriptorSet` of this crate's `.proto`
+/// files and everything they import (`factify.api.v1beta`, `google.rpc`,
+/// `google.protobuf`), compiled at build time: what server reflection
+/// serves and the Connect protocol's JSON mapping reads names from.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/factify_descriptor_set.bin"));

@@ -7,7 +7,7 @@
 //! ahead without sleeping.
 
 use std::fmt::Debug;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -94,6 +94,70 @@ impl Clock for ManualClock {
     }
 }
 
+/// The server's clock as its calls read it: a [`Clock`] moved by a shift
+/// that the admin surface (`/admin/v1/clock`) and
+/// [`ReferenceServer::set_time`](super::ReferenceServer::set_time) set, so
+/// time keeps flowing at the base clock's pace from wherever it was moved
+/// to. The shift starts at zero.
+#[derive(Debug)]
+pub(crate) struct ShiftedClock {
+    base: Arc<dyn Clock>,
+    shift: Mutex<TimeDelta>,
+}
+
+impl ShiftedClock {
+    pub(crate) fn new(base: Arc<dyn Clock>) -> Self {
+        ShiftedClock {
+            base,
+            shift: Mutex::new(TimeDelta::zero()),
+        }
+    }
+
+    /// How far this clock is ahead of its base (negative: behind).
+    pub(crate) fn shift(&self) -> TimeDelta {
+        *self.shift.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_shift(&self, shift: TimeDelta) {
+        *self.shift.lock().unwrap_or_else(PoisonError::into_inner) = shift;
+    }
+
+    /// Moves the time by `by`, saturating instead of overflowing.
+    pub(crate) fn advance(&self, by: TimeDelta) {
+        let mut shift = self.shift.lock().unwrap_or_else(PoisonError::into_inner);
+        *shift = shift.checked_add(&by).unwrap_or(if by < TimeDelta::zero() {
+            TimeDelta::MIN
+        } else {
+            TimeDelta::MAX
+        });
+    }
+
+    /// Makes the clock show `time` now.
+    pub(crate) fn set(&self, time: DateTime<Utc>) {
+        self.set_shift(time.signed_duration_since(self.base.now()));
+    }
+}
+
+impl ShiftedClock {
+    /// The base clock's time plus the shift, saturating.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        let base = self.base.now();
+        let shift = self.shift();
+        base.checked_add_signed(shift)
+            .unwrap_or(if shift < TimeDelta::zero() {
+                DateTime::<Utc>::MIN_UTC
+            } else {
+                DateTime::<Utc>::MAX_UTC
+            })
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        ShiftedClock::now(self)
+    }
+}
+
 /// `time + by`, saturating at the end of [`DateTime`]'s range instead of
 /// panicking, for clocks set to extreme values.
 pub(crate) fn add(time: DateTime<Utc>, by: TimeDelta) -> DateTime<Utc> {
@@ -122,5 +186,29 @@ mod tests {
             add(clock.now(), TimeDelta::days(7)),
             DateTime::<Utc>::MAX_UTC
         );
+    }
+
+    #[test]
+    fn a_shifted_clock_follows_its_base_from_where_it_was_moved() {
+        let start = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        let base = Arc::new(ManualClock::new(start));
+        let clock = ShiftedClock::new(base.clone());
+        assert_eq!(Clock::now(&clock), start);
+        clock.advance(TimeDelta::days(8));
+        base.advance(TimeDelta::seconds(5));
+        assert_eq!(
+            Clock::now(&clock),
+            start + TimeDelta::days(8) + TimeDelta::seconds(5)
+        );
+        let target = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+        clock.set(target);
+        assert_eq!(Clock::now(&clock), target);
+        base.advance(TimeDelta::seconds(1));
+        assert_eq!(Clock::now(&clock), target + TimeDelta::seconds(1));
+        clock.advance(TimeDelta::MAX);
+        clock.advance(TimeDelta::MAX);
+        assert_eq!(Clock::now(&clock), DateTime::<Utc>::MAX_UTC);
+        clock.set_shift(TimeDelta::zero());
+        assert_eq!(Clock::now(&clock), start + TimeDelta::seconds(6));
     }
 }

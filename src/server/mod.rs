@@ -16,7 +16,14 @@
 //! [`in_memory_channel`](ReferenceServer::in_memory_channel), or mounted in
 //! your own `tonic` server with [`service`](ReferenceServer::service). Time
 //! comes from a [`Clock`]; give it a [`ManualClock`] to test expiry without
-//! waiting.
+//! waiting, or move it with [`set_time`](ReferenceServer::set_time) and
+//! [`advance_time`](ReferenceServer::advance_time).
+//!
+//! On the same port it also serves gRPC-Web, server reflection, the gRPC
+//! health service, optional CORS ([`ReferenceServer::with_cors`]) and an
+//! admin surface over plain HTTP and JSON (`/admin/v1/emails`,
+//! `/admin/v1/clock`, `/admin/v1/reset`) for tests in other languages: see
+//! the README's section on the emulator.
 //!
 //! # Example
 //!
@@ -91,15 +98,18 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteServiceServer;
 
+mod admin;
 mod clock;
 mod connect;
+mod connect_streaming;
 mod cursor;
+mod discovery;
 mod error;
 mod faults;
 mod generate;
@@ -109,6 +119,7 @@ mod state;
 mod transport;
 mod types;
 mod validate;
+mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::Fault;
@@ -118,6 +129,7 @@ pub use state::persist::{
 };
 pub use transport::RunningServer;
 pub use types::{EmailKind, Fixture, Method, Permissions, RateLimits, SentEmail};
+pub use web::{CorsOrigins, InvalidOrigin};
 
 use state::State;
 
@@ -133,8 +145,13 @@ use state::State;
 #[derive(Clone)]
 pub struct ReferenceServer {
     state: Arc<Mutex<State>>,
-    clock: Arc<dyn Clock>,
+    clock: Arc<clock::ShiftedClock>,
     faults: Arc<faults::Faults>,
+    /// What `POST /admin/v1/reset` returns to.
+    #[cfg(feature = "persist")]
+    seed: Arc<admin::SeedPoint>,
+    /// Which browser origins may call (CORS); none by default.
+    cors: CorsOrigins,
 }
 
 impl Default for ReferenceServer {
@@ -165,8 +182,11 @@ impl ReferenceServer {
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         ReferenceServer {
             state: Arc::new(Mutex::new(State::new())),
-            clock,
+            clock: Arc::new(clock::ShiftedClock::new(clock)),
             faults: Arc::default(),
+            #[cfg(feature = "persist")]
+            seed: Arc::default(),
+            cors: CorsOrigins::NONE,
         }
     }
 
@@ -183,8 +203,32 @@ impl ReferenceServer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    /// The server's current time: its [`Clock`] moved by
+    /// [`set_time`](Self::set_time) and [`advance_time`](Self::advance_time)
+    /// (or the admin surface's `/admin/v1/clock`).
+    pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// Makes the server's time `time` from now on; it then goes on at the
+    /// pace of the server's [`Clock`]. Every rule that depends on time
+    /// (7-day expiry, 24-hour idempotency, rate-limit windows, new IDs)
+    /// follows. It may go backwards.
+    pub fn set_time(&self, time: DateTime<Utc>) {
+        self.clock.set(time);
+    }
+
+    /// Moves the server's time by `by` (negative goes backwards),
+    /// saturating at the ends of [`DateTime`]'s range.
+    pub fn advance_time(&self, by: TimeDelta) {
+        self.clock.advance(by);
+    }
+
+    /// How far [`set_time`](Self::set_time) and
+    /// [`advance_time`](Self::advance_time) have moved the server's time
+    /// from its [`Clock`] (zero at first).
+    pub fn time_shift(&self) -> TimeDelta {
+        self.clock.shift()
     }
 
     // ---- seeding ----

@@ -6,12 +6,16 @@
 //! connections and a shutdown future, so that another protocol or fault
 //! injection can be added in one place.
 //!
-//! Like a Connect server, one port answers both protocols: hyper-util's
+//! Like a Connect server, one port answers every protocol: hyper-util's
 //! automatic connection builder speaks HTTP/1.1 and HTTP/2 (plaintext h2c,
-//! detected by its preface), and each request is routed by its
-//! `content-type`: `application/grpc*` to the tonic service, anything else
-//! to the Connect handler ([`super::connect`]). Both honour the client's
-//! deadline (`grpc-timeout`, `connect-timeout-ms`).
+//! detected by its preface). Paths under `/admin/` go to the admin surface
+//! ([`super::admin`]); other requests are routed by their `content-type`:
+//! `application/grpc-web*` through `tonic-web` and `application/grpc*`
+//! directly to the gRPC services (the API, health and reflection:
+//! [`super::discovery`]), `application/connect+*` (streaming) through
+//! [`super::connect_streaming`] to them too, anything else to the unary
+//! Connect handler ([`super::connect`]). All honour the client's deadline (`grpc-timeout`,
+//! `connect-timeout-ms`). CORS ([`super::web`]), when on, wraps them all.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -32,10 +36,12 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::{Stream, StreamExt};
+use tonic::service::Routes;
 use tonic::transport::{Channel, Endpoint};
+use tonic_web::GrpcWebService;
+use tower::Layer;
 
 use super::ReferenceServer;
-use crate::proto::organization_invite_service_server::OrganizationInviteServiceServer;
 
 /// The buffer of each direction of an in-memory connection.
 const DUPLEX_BUFFER: usize = 64 * 1024;
@@ -50,11 +56,20 @@ where
     IE: std::fmt::Display,
     F: Future<Output = ()>,
 {
-    let grpc = server.service();
-    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+    let (grpc, health) = super::discovery::grpc_services(&server).await;
+    let grpc_web = tonic_web::GrpcWebLayer::new().layer(grpc.clone());
+    let cors = server.cors.layer();
+    let routed = tower::service_fn(move |request: http::Request<Incoming>| {
         let server = server.clone();
         let grpc = grpc.clone();
-        async move { Ok::<_, Infallible>(route(server, grpc, request).await) }
+        let grpc_web = grpc_web.clone();
+        async move { Ok::<_, Infallible>(route(server, grpc, grpc_web, request).await) }
+    });
+    let routed = tower::ServiceBuilder::new()
+        .option_layer(cors)
+        .service(routed);
+    let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        tower::ServiceExt::oneshot(routed.clone(), request)
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
@@ -80,29 +95,83 @@ where
             () = &mut shutdown => break,
         }
     }
+    super::discovery::stopping(health).await;
     graceful.shutdown().await;
 }
 
-/// Routes one request by its content type: gRPC to tonic, the rest to the
-/// Connect handler.
+/// Routes one request: the admin surface by its path, then by content type
+/// gRPC-Web (translated by `tonic-web`), gRPC and Connect streaming (bridged)
+/// to the gRPC services (the API, health, reflection), the rest to the
+/// Connect handler (unary).
 async fn route(
     server: ReferenceServer,
-    grpc: OrganizationInviteServiceServer<ReferenceServer>,
+    grpc: Routes,
+    grpc_web: GrpcWebService<Routes>,
     request: http::Request<Incoming>,
 ) -> http::Response<tonic::body::Body> {
-    let is_grpc = request
+    if request.uri().path().starts_with(super::admin::PREFIX) {
+        return super::admin::handle(server, request).await;
+    }
+    let content_type = request
         .headers()
         .get(http::header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"));
-    if !is_grpc {
-        return super::connect::handle(server, request).await;
+        .map(http::HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if content_type.starts_with(b"application/grpc") {
+        // Only protobuf is served; a JSON codec would otherwise fail deep
+        // in decoding.
+        let media_type = content_type
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default();
+        match media_type {
+            b"application/grpc" | b"application/grpc+proto" => within_deadline(grpc, request).await,
+            b"application/grpc-web"
+            | b"application/grpc-web+proto"
+            | b"application/grpc-web-text"
+            | b"application/grpc-web-text+proto" => within_deadline(grpc_web, request).await,
+            _ => unsupported_grpc_media_type(),
+        }
+    } else if super::connect_streaming::is_connect_streaming(content_type) {
+        super::connect_streaming::handle(request, |request| within_deadline(grpc, request)).await
+    } else {
+        super::connect::handle(server, request).await
     }
+}
+
+/// `415` for a gRPC or gRPC-Web codec other than protobuf, naming those
+/// served.
+fn unsupported_grpc_media_type() -> http::Response<tonic::body::Body> {
+    let mut response = http::Response::new(tonic::body::Body::empty());
+    *response.status_mut() = http::StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    response.headers_mut().insert(
+        "accept-post",
+        http::HeaderValue::from_static(
+            "application/grpc, application/grpc+proto, application/grpc-web, \
+             application/grpc-web+proto, application/grpc-web-text, application/grpc-web-text+proto",
+        ),
+    );
+    response
+}
+
+/// Calls a gRPC `service` under the request's `grpc-timeout`, if any.
+async fn within_deadline<S>(
+    service: S,
+    request: http::Request<Incoming>,
+) -> http::Response<tonic::body::Body>
+where
+    S: tower::Service<
+        http::Request<Incoming>,
+        Response = http::Response<tonic::body::Body>,
+        Error = Infallible,
+    >,
+{
     let deadline = request
         .headers()
         .get("grpc-timeout")
         .and_then(|value| value.to_str().ok())
         .and_then(parse_grpc_timeout);
-    let call = tower::ServiceExt::oneshot(grpc, request);
+    let call = tower::ServiceExt::oneshot(service, request);
     let outcome = match deadline {
         Some(deadline) => match tokio::time::timeout(deadline, call).await {
             Ok(outcome) => outcome,

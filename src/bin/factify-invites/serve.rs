@@ -9,8 +9,9 @@ use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
-use factify_invites::server::{Permissions, RateLimits, ReferenceServer, Snapshot};
+use factify_invites::server::{CorsOrigins, Permissions, RateLimits, ReferenceServer, Snapshot};
 use factify_invites::{OrganizationId, UserId};
 use serde::Deserialize;
 
@@ -131,6 +132,77 @@ pub(crate) struct ServeArgs {
     /// per key); off by default.
     #[arg(long)]
     rate_limits: bool,
+    /// Start the emulator's clock this far from the machine's, such as
+    /// `8d`, `-36h`, `90m`, `1w`, `30s` (units s, m, h, d, w); it then
+    /// runs at the normal pace. The admin surface moves it later
+    /// (`POST /admin/v1/clock`).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_offset, conflicts_with = "start_time")]
+    clock_offset: Option<TimeDelta>,
+    /// Start the emulator's clock at this RFC 3339 time, such as
+    /// `2030-01-01T00:00:00Z`; it then runs at the normal pace.
+    #[arg(long, value_name = "TIME", value_parser = parse_start_time)]
+    start_time: Option<DateTime<Utc>>,
+    /// Let browsers on this origin call the emulator (CORS), such as
+    /// `http://localhost:5173`; repeat for more. Without it any origin may
+    /// (`*`), as befits an emulator on a test machine.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+}
+
+/// A `--clock-offset`: an optional sign, whole number and unit.
+fn parse_offset(text: &str) -> Result<TimeDelta, String> {
+    let invalid = || format!("{text:?} is not a duration such as 8d, -36h, 90m, 1w or 30s");
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let split = rest.len().checked_sub(1).ok_or_else(invalid)?;
+    let (digits, unit) = (
+        rest.get(..split).ok_or_else(invalid)?,
+        rest.get(split..).ok_or_else(invalid)?,
+    );
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let amount: i64 = digits.parse().map_err(|_| invalid())?;
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(invalid()),
+    };
+    let seconds = amount.checked_mul(seconds_per_unit).ok_or_else(invalid)?;
+    let offset = TimeDelta::try_seconds(seconds).ok_or_else(invalid)?;
+    let offset = if negative { -offset } else { offset };
+    match Utc::now().checked_add_signed(offset) {
+        Some(start) if clock_range_holds(start) => Ok(offset),
+        _ => Err(format!(
+            "{text:?} moves the clock outside 1970 to 9999 (what IDs and JSON timestamps hold)"
+        )),
+    }
+}
+
+fn parse_start_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let time = DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&Utc))
+        .map_err(|err| {
+            format!("{text:?} is not an RFC 3339 time such as 2030-01-01T00:00:00Z: {err}")
+        })?;
+    if clock_range_holds(time) {
+        Ok(time)
+    } else {
+        Err(format!(
+            "{text:?} is before 1970 (IDs hold milliseconds since 1970)"
+        ))
+    }
+}
+
+/// Whether the emulator's clock may show `time`: from 1970 (IDs) to the
+/// end of 9999 (protobuf's JSON timestamps).
+fn clock_range_holds(time: DateTime<Utc>) -> bool {
+    (0..=253_402_300_799).contains(&time.timestamp())
 }
 
 fn usage(message: String) -> Failure {
@@ -389,11 +461,25 @@ async fn stop_signal() {
 /// Runs `serve` until Ctrl-C.
 pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
     init_logging();
-    let server = if args.rate_limits {
-        ReferenceServer::new().with_rate_limits(RateLimits::SPEC)
+    let cors = if args.cors_origins.is_empty() {
+        CorsOrigins::ANY
     } else {
-        ReferenceServer::new()
+        CorsOrigins::list(&args.cors_origins)
+            .map_err(|err| usage(format!("--cors-origin: {err}")))?
     };
+    let server = ReferenceServer::new().with_cors(cors);
+    let server = if args.rate_limits {
+        server.with_rate_limits(RateLimits::SPEC)
+    } else {
+        server
+    };
+    // The clock is set before seeding, so seeded records carry its time.
+    if let Some(offset) = args.clock_offset {
+        server.advance_time(offset);
+    }
+    if let Some(start) = args.start_time {
+        server.set_time(start);
+    }
     let restored = match &args.data {
         Some(path) => load(path)?,
         None => None,
@@ -415,6 +501,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
             seed.apply(&server)?;
         }
     }
+    // What `POST /admin/v1/reset` returns to.
+    server.remember_seed();
     if let Some(path) = args.data.clone() {
         // The seed is stored too, so that a restart finds the same keys.
         save(&path, &server.snapshot())
@@ -440,7 +528,12 @@ pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
         }
         let _ = out.flush();
     }
-    tracing::info!(%endpoint, data = %data_label(&args.data), "serving; Ctrl-C stops");
+    tracing::info!(
+        %endpoint,
+        data = %data_label(&args.data),
+        now = %server.now().to_rfc3339(),
+        "serving; admin surface at {endpoint}/admin/v1/; Ctrl-C stops"
+    );
     stop_signal().await;
     tracing::info!("stopping: finishing the calls in flight");
     running.shutdown().await;
@@ -470,6 +563,36 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn clock_offsets_parse_with_sign_and_unit() {
+        assert_eq!(parse_offset("8d"), Ok(TimeDelta::days(8)));
+        assert_eq!(parse_offset("-36h"), Ok(TimeDelta::hours(-36)));
+        assert_eq!(parse_offset("+90m"), Ok(TimeDelta::minutes(90)));
+        assert_eq!(parse_offset("1w"), Ok(TimeDelta::weeks(1)));
+        assert_eq!(parse_offset("30s"), Ok(TimeDelta::seconds(30)));
+        for bad in [
+            "",
+            "d",
+            "8",
+            "8x",
+            "1.5d",
+            "--1d",
+            "99999999999999999999d",
+            "9223372036854775807w",
+            "-100000w",
+            "1000000w",
+        ] {
+            assert!(parse_offset(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn start_times_before_1970_are_refused() {
+        assert!(parse_start_time("2030-01-01T00:00:00Z").is_ok());
+        assert!(parse_start_time("1969-12-31T23:59:59Z").is_err());
+        assert!(parse_start_time("tomorrow").is_err());
     }
 
     #[test]

@@ -586,6 +586,14 @@ impl ReferenceServer {
         self.lock().restore(snapshot)
     }
 
+    /// [`restore`](Self::restore), then tells the change hook, so that a
+    /// data file holds the restored store (the admin surface's reset).
+    pub(crate) fn replace_and_store(&self, snapshot: Snapshot) -> Result<(), String> {
+        let mut state = self.lock();
+        state.restore(snapshot).map_err(|err| err.to_string())?;
+        state.changed().map_err(|err| err.message)
+    }
+
     /// Calls `hook` with a snapshot after every change a call makes (a
     /// create that is not an idempotent repeat, a resend, a revoke, an
     /// accept), under the store's lock and before the call is answered, so a

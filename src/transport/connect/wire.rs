@@ -36,8 +36,7 @@ pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
 const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 /// The encoded descriptor set of the `.proto` files, from `build.rs`.
-const DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/factify_descriptor_set.bin"));
+const DESCRIPTOR_SET: &[u8] = crate::proto::FILE_DESCRIPTOR_SET;
 
 /// How a unary message travels: `application/proto` or `application/json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
