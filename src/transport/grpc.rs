@@ -1,4 +1,6 @@
-//! The gRPC transport: tonic's generic unary call over a [`Channel`].
+//! The gRPC transport: tonic's generic unary call over a [`Channel`], with
+//! a [`StatusGuard`] between them that keeps a server's undecodable status
+//! details from panicking tonic.
 
 use std::future::Future;
 
@@ -8,20 +10,22 @@ use tonic::client::Grpc;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
+use super::status_guard::StatusGuard;
 use super::Attempt;
 use crate::error::{Code, Error, Result, Status, TransportError};
 
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
 #[derive(Debug, Clone)]
 pub(crate) struct GrpcTransport {
-    grpc: Grpc<Channel>,
+    grpc: Grpc<StatusGuard<Channel>>,
 }
 
 impl GrpcTransport {
     /// Wraps `channel`, refusing responses over `max_response_bytes`.
     pub(crate) fn new(channel: Channel, max_response_bytes: usize) -> GrpcTransport {
         GrpcTransport {
-            grpc: Grpc::new(channel).max_decoding_message_size(max_response_bytes),
+            grpc: Grpc::new(StatusGuard::new(channel))
+                .max_decoding_message_size(max_response_bytes),
         }
     }
 
