@@ -18,7 +18,7 @@ use tracing::{field, Instrument};
 
 use crate::auth::Credentials;
 use crate::error::{Code, Error, Result, Status};
-use crate::rate_limit::{self, Cooldown, Pacer, RateLimit};
+use crate::rate_limit::{self, Cooldown, Pacer, RateLimit, Reservation};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
 use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
 
@@ -260,14 +260,15 @@ impl Caller {
             let wait = until.saturating_duration_since(Instant::now());
             return Err(refusal_status(rpc, "the server asked to hold off", wait));
         }
-        let mut reservations = Vec::new();
-        if let Some(limiter) = &self.limiter {
-            reservations.push(limiter.all.reserve());
-            if rpc == transport::CREATE {
-                reservations.push(limiter.creates.reserve());
-            }
-        }
-        let slot = reservations.iter().map(|slot| slot.start()).max();
+        // Held until the call may start; dropped sooner, they give the slots back.
+        let (all, creates) = match &self.limiter {
+            Some(limiter) => (
+                Some(limiter.all.reserve()),
+                (rpc == transport::CREATE).then(|| limiter.creates.reserve()),
+            ),
+            None => (None, None),
+        };
+        let slot = all.iter().chain(&creates).map(Reservation::start).max();
         let Some(start) = hold_off.max(slot) else {
             return Ok(());
         };

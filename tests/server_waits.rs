@@ -270,7 +270,52 @@ async fn deadline_exceeded_says_how_long_the_call_waited() {
     assert!(err.to_string().contains("gave up after 2"), "{err}");
 }
 
+async fn calls_that_give_up_give_their_pacer_slot_back() {
+    use factify_invites::rate_limit::RateLimit;
+    let env = common::start_server().await;
+    let org = &env.fixture.organization;
+    let client = common::builder(&env.running.endpoint())
+        .api_key(&env.fixture.admin_key)
+        .rate_limit(RateLimit::per_minute(60)) // one call a second
+        .connect()
+        .await
+        .unwrap();
+    let t0 = Instant::now();
+    client.list_invites(org).await.unwrap();
+
+    // The next slot (1 s) is past these deadlines: refused at once, as a
+    // rate limit, with the wait left.
+    for _ in 0..10 {
+        let err = client
+            .list_invites(org)
+            .timeout(Duration::from_millis(500))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::ResourceExhausted(_)), "{err:?}");
+        assert!(err.status().unwrap().is_local());
+        assert_eq!(err.reason(), Some(&Reason::RateLimitExceeded));
+        assert!(err.retry_after().unwrap() <= Duration::from_secs(1));
+    }
+    // And these are dropped while they wait for their slot.
+    for _ in 0..5 {
+        let waiting = async { client.list_invites(org).await };
+        let outcome = tokio::time::timeout(Duration::from_millis(50), waiting).await;
+        assert!(outcome.is_err(), "still waiting for its slot");
+    }
+    assert_eq!(env.server.call_count(Method::List), 1);
+
+    // None of them kept a slot: the next call starts at 1 s, not 16 s.
+    client.list_invites(org).await.unwrap();
+    let started_at = t0.elapsed();
+    assert!(
+        started_at >= Duration::from_secs(1) && started_at < Duration::from_secs(2),
+        "{started_at:?}"
+    );
+    assert_eq!(env.server.call_count(Method::List), 2);
+}
+
 each_protocol_paused!(
+    calls_that_give_up_give_their_pacer_slot_back,
     extreme_retry_infos_are_errors_not_panics,
     one_enormous_wait_holds_the_client_back_only_up_to_the_cap,
     the_cap_is_a_builder_setting,
