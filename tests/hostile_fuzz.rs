@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use factify_invites::rate_limit::DEFAULT_MAX_RETRY_AFTER;
 use factify_invites::retry::{Jitter, RetryPolicy};
 use factify_invites::{proto, Client, Error, HttpVersion, Protocol};
 use futures::{StreamExt, TryStreamExt};
@@ -37,12 +38,14 @@ use prost::Message;
 use raw::{grpc_frame, Answer, RawServer};
 
 /// Cases per protocol when `FACTIFY_FUZZ_CASES` is not set.
-const DEFAULT_CASES: u64 = 1500;
+const DEFAULT_CASES: u64 = 2500;
 /// Each call's deadline.
 const DEADLINE: Duration = Duration::from_millis(1000);
-/// How late past its deadline a call may end on a loaded machine before it
-/// counts as a hang.
-const GRACE: Duration = Duration::from_secs(3);
+/// How late past its deadline a call may end before it counts as a hang:
+/// generous, because a loaded two-core machine can starve a task for
+/// seconds; a call that never ends still shows. The report gives the worst
+/// lateness measured.
+const GRACE: Duration = Duration::from_secs(10);
 /// The client's response limit here: small, so that oversized answers are
 /// cheap to send.
 const MAX_RESPONSE: usize = 64 * 1024;
@@ -390,11 +393,7 @@ fn grpc_answer(rng: &mut fastrand::Rng, call: Call) -> (Answer, Expect) {
             framed.extend_from_slice(&length.to_be_bytes());
             framed.extend(random_bytes(rng, 0..100));
             (
-                answer(
-                    vec![content_type],
-                    vec![framed.into()],
-                    Some(ok_trailers),
-                ),
+                answer(vec![content_type], vec![framed.into()], Some(ok_trailers)),
                 Expect::Err,
             )
         }
@@ -425,8 +424,12 @@ fn grpc_answer(rng: &mut fastrand::Rng, call: Call) -> (Answer, Expect) {
         }
         71..77 => {
             let status = [200, 404, 429, 502, 503, 504, 500, 401][rng.usize(..8)];
-            let content = ["text/html", "application/json", "", "application/grpc+weird"]
-                [rng.usize(..4)];
+            let content = [
+                "text/html",
+                "application/json",
+                "",
+                "application/grpc+weird",
+            ][rng.usize(..4)];
             (
                 Answer {
                     status,
@@ -511,7 +514,11 @@ fn random_json(rng: &mut fastrand::Rng, depth: u32) -> serde_json::Value {
         1 => Value::Bool(rng.bool()),
         2 => serde_json::json!(rng.i64(..)),
         3 => Value::String(random_text(rng, 0..30)),
-        4 => Value::Array((0..rng.usize(0..4)).map(|_| random_json(rng, depth + 1)).collect()),
+        4 => Value::Array(
+            (0..rng.usize(0..4))
+                .map(|_| random_json(rng, depth + 1))
+                .collect(),
+        ),
         5 => serde_json::json!(rng.f64() * 1e300),
         _ => {
             let keys = ["code", "message", "details", "type", "value", "invite", "x"];
@@ -534,8 +541,14 @@ fn random_connect_error_body(rng: &mut fastrand::Rng) -> Vec<u8> {
         0 => serde_json::json!(random_text(rng, 0..20)),
         1 => random_json(rng, 2),
         _ => serde_json::json!(
-            ["resource_exhausted", "unavailable", "not_found", "internal", "unknown", "canceled"]
-                [rng.usize(..6)]
+            [
+                "resource_exhausted",
+                "unavailable",
+                "not_found",
+                "internal",
+                "unknown",
+                "canceled"
+            ][rng.usize(..6)]
         ),
     };
     let details: Vec<serde_json::Value> = (0..rng.usize(0..4))
@@ -544,8 +557,9 @@ fn random_connect_error_body(rng: &mut fastrand::Rng) -> Vec<u8> {
             let value = match rng.u32(0..5) {
                 0 => serde_json::json!(random_text(rng, 0..40)),
                 1 => random_json(rng, 3),
-                2 => serde_json::json!(base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .encode(&any.value)),
+                2 => serde_json::json!(
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&any.value)
+                ),
                 _ => serde_json::json!(b64().encode(&any.value)),
             };
             let type_name = any
@@ -575,7 +589,10 @@ fn rate_limit_headers(rng: &mut fastrand::Rng) -> Vec<(String, Vec<u8>)> {
     };
     let reset = number();
     let retry = number();
-    vec![header("x-ratelimit-reset", reset), header("retry-after", retry)]
+    vec![
+        header("x-ratelimit-reset", reset),
+        header("retry-after", retry),
+    ]
 }
 
 fn connect_answer(wire: Wire, rng: &mut fastrand::Rng, call: Call) -> (Answer, Expect) {
@@ -591,8 +608,9 @@ fn connect_answer(wire: Wire, rng: &mut fastrand::Rng, call: Call) -> (Answer, E
     };
     let json_type = || header("content-type", "application/json");
     let error_status = |rng: &mut fastrand::Rng| {
-        [400, 401, 403, 404, 408, 409, 429, 499, 500, 501, 502, 503, 504, 302, 418, 599]
-            [rng.usize(..16)]
+        [
+            400, 401, 403, 404, 408, 409, 429, 499, 500, 501, 502, 503, 504, 302, 418, 599,
+        ][rng.usize(..16)]
     };
     let answer = |status, headers, body: Vec<u8>| Answer {
         status,
@@ -614,7 +632,10 @@ fn connect_answer(wire: Wire, rng: &mut fastrand::Rng, call: Call) -> (Answer, E
             let status = error_status(rng);
             let content = ["text/html", "", "application/json"][rng.usize(..3)];
             let body = random_bytes(rng, 0..300);
-            (answer(status, vec![header("content-type", content)], body), Expect::Err)
+            (
+                answer(status, vec![header("content-type", content)], body),
+                Expect::Err,
+            )
         }
         43..50 => {
             let status = [429, 503, 429, 500][rng.usize(..4)];
@@ -660,10 +681,13 @@ fn connect_answer(wire: Wire, rng: &mut fastrand::Rng, call: Call) -> (Answer, E
             (answer(200, headers, body), Expect::Either)
         }
         62..67 => {
-            let content = ["text/html", "", "application/grpc", "application/protobuf"]
-                [rng.usize(..4)];
+            let content =
+                ["text/html", "", "application/grpc", "application/protobuf"][rng.usize(..4)];
             let body = valid_body(wire, call, rng);
-            (answer(200, vec![header("content-type", content)], body), Expect::Err)
+            (
+                answer(200, vec![header("content-type", content)], body),
+                Expect::Err,
+            )
         }
         67..71 => {
             let body = vec![b' '; MAX_RESPONSE + rng.usize(1..10_000)];
@@ -759,6 +783,9 @@ fn case(wire: Wire, seed: u64, case: u64) -> (Call, Answer, Expect) {
 
 // ---- the run -----------------------------------------------------------
 
+/// The most any single call ended after its deadline, in microseconds.
+static WORST_LATENESS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// What went wrong in one case (read through `Debug` in the report).
 #[allow(dead_code)]
 #[derive(Debug)]
@@ -770,7 +797,7 @@ enum Finding {
     WaitOverCap(Duration),
 }
 
-async fn run_case(client: Client, wire: Wire, seed: u64, n: u64) -> Option<Finding> {
+async fn run_case(client: Client, wire: Wire, seed: u64, n: u64, cap: Duration) -> Option<Finding> {
     let (call, _, expect) = case(wire, seed, n);
     let tag = n.to_string();
     // Some cases retry (quickly), to reach the retry path with hostile waits.
@@ -782,6 +809,7 @@ async fn run_case(client: Client, wire: Wire, seed: u64, n: u64) -> Option<Findi
     } else {
         RetryPolicy::disabled()
     };
+    let started = std::time::Instant::now();
     let outcome: Result<(), Error> = match call {
         Call::Create => client
             .create_invite(ORG, "ada@example.com")
@@ -824,6 +852,13 @@ async fn run_case(client: Client, wire: Wire, seed: u64, n: u64) -> Option<Findi
                 .map(|_| ())
         }
     };
+    if matches!(call, Call::Create | Call::ListPage) {
+        let late = started.elapsed().saturating_sub(DEADLINE);
+        WORST_LATENESS.fetch_max(
+            late.as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
     match (&outcome, expect) {
         (Ok(()), Expect::Err) => return Some(Finding::Invented),
         (Err(err), Expect::Ok) if call == Call::Create || call == Call::ListPage => {
@@ -833,16 +868,47 @@ async fn run_case(client: Client, wire: Wire, seed: u64, n: u64) -> Option<Findi
     }
     if let Err(err) = &outcome {
         let _ = (err.to_string(), err.reason(), err.request_id(), err.param());
-        if let Some(wait) = err.retry_after().filter(|wait| *wait > MAX_WAIT) {
+        if let Some(wait) = err.retry_after().filter(|wait| *wait > cap) {
             return Some(Finding::WaitOverCap(wait));
         }
     }
     None
 }
 
-async fn fuzz(wire: Wire) {
+/// A client of `endpoint` over `wire`, with the cap `max_wait` (`None`:
+/// the default).
+async fn client_for(endpoint: &str, wire: Wire, max_wait: Option<Duration>) -> Client {
+    let builder = Client::builder()
+        .endpoint(endpoint)
+        .api_key("ffy_fuzz")
+        .protocol(wire.protocol)
+        .http_version(wire.http)
+        .max_response_bytes(MAX_RESPONSE);
+    let builder = match max_wait {
+        Some(max) => builder.max_retry_after(max),
+        None => builder,
+    };
+    builder.connect().await.unwrap()
+}
+
+/// How the cases get their client.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Clients {
+    /// One client for every case, whose cap on server-given waits is
+    /// [`MAX_WAIT`]: a case's rate limit must not hold the next back.
+    Shared,
+    /// A new client per case, with the default cap, so that a hostile wait
+    /// meets every path (`FACTIFY_FUZZ_CLIENT_PER_CASE=1` for every test).
+    PerCase,
+}
+
+async fn fuzz(wire: Wire, total: u64, clients: Clients) {
     let seed = base_seed();
-    let total = cases();
+    gzip_bomb(); // made once, before any call's clock starts
+    let clients = match std::env::var("FACTIFY_FUZZ_CLIENT_PER_CASE").as_deref() {
+        Ok("1") => Clients::PerCase,
+        _ => clients,
+    };
     let server = RawServer::scripted(move |parts| {
         let n = parts
             .headers
@@ -853,24 +919,32 @@ async fn fuzz(wire: Wire) {
         case(wire, seed, n).1
     })
     .await;
-    let client = Client::builder()
-        .endpoint(server.endpoint())
-        .api_key("ffy_fuzz")
-        .protocol(wire.protocol)
-        .http_version(wire.http)
-        .max_response_bytes(MAX_RESPONSE)
-        // One client serves every case: a case's rate limit must not hold
-        // back the next (the cap itself is tested in `server_waits.rs`).
-        .max_retry_after(MAX_WAIT)
-        .connect()
-        .await
-        .unwrap();
+    let endpoint = server.endpoint();
+    let shared = client_for(&endpoint, wire, Some(MAX_WAIT)).await;
+    let cap = match clients {
+        Clients::Shared => MAX_WAIT,
+        Clients::PerCase => DEFAULT_MAX_RETRY_AFTER,
+    };
 
-    let findings: Vec<(u64, Finding)> = futures::stream::iter(0..total)
+    // `FACTIFY_FUZZ_ONLY=<case>` replays one case.
+    let range = match std::env::var("FACTIFY_FUZZ_ONLY")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        Some(n) => n..n + 1,
+        None => 0..total,
+    };
+    let findings: Vec<(u64, Finding)> = futures::stream::iter(range)
         .map(|n| {
-            let client = client.clone();
+            let (shared, endpoint) = (shared.clone(), endpoint.clone());
             async move {
-                let task = tokio::spawn(run_case(client, wire, seed, n));
+                let task = tokio::spawn(async move {
+                    let client = match clients {
+                        Clients::Shared => shared,
+                        Clients::PerCase => client_for(&endpoint, wire, None).await,
+                    };
+                    run_case(client, wire, seed, n, cap).await
+                });
                 let finding = match tokio::time::timeout(DEADLINE + GRACE, task).await {
                     Err(_) => Some(Finding::Hang),
                     Ok(Err(join)) if join.is_panic() => {
@@ -895,15 +969,21 @@ async fn fuzz(wire: Wire) {
 
     let count = |pick: fn(&Finding) -> bool| findings.iter().filter(|(_, f)| pick(f)).count();
     println!(
-        "{:?} over {:?}: {total} hostile cases (seed {seed:#x}): {} panics, {} hangs, \
-         {} invented successes, {} valid answers refused, {} waits over the cap",
+        "{:?} over {:?}, {}: {total} hostile cases (seed {seed:#x}): {} panics, {} hangs, \
+         {} invented successes, {} valid answers refused, {} waits over the cap; \
+         the latest call of the binary so far ended {:?} after its deadline",
         wire.protocol,
         wire.http,
+        match clients {
+            Clients::Shared => "one client",
+            Clients::PerCase => "a client per case",
+        },
         count(|f| matches!(f, Finding::Panic(_))),
         count(|f| matches!(f, Finding::Hang)),
         count(|f| matches!(f, Finding::Invented)),
         count(|f| matches!(f, Finding::RefusedValid(_))),
         count(|f| matches!(f, Finding::WaitOverCap(_))),
+        Duration::from_micros(WORST_LATENESS.load(std::sync::atomic::Ordering::Relaxed)),
     );
     let shown: Vec<_> = findings.iter().take(10).collect();
     assert!(
@@ -914,47 +994,65 @@ async fn fuzz(wire: Wire) {
     drop(server);
 }
 
+const GRPC: Wire = Wire {
+    protocol: Protocol::Grpc,
+    http: HttpVersion::Http2,
+};
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_over_http2() {
-    fuzz(Wire {
-        protocol: Protocol::Grpc,
-        http: HttpVersion::Http2,
-    })
-    .await;
+    fuzz(GRPC, cases(), Clients::Shared).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_proto_over_http1() {
-    fuzz(Wire {
+    let wire = Wire {
         protocol: Protocol::ConnectProto,
         http: HttpVersion::Http1,
-    })
-    .await;
+    };
+    fuzz(wire, cases(), Clients::Shared).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_json_over_http1() {
-    fuzz(Wire {
+    let wire = Wire {
         protocol: Protocol::ConnectJson,
         http: HttpVersion::Http1,
-    })
-    .await;
+    };
+    fuzz(wire, cases(), Clients::Shared).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_proto_over_h2c() {
-    fuzz(Wire {
+    let wire = Wire {
         protocol: Protocol::ConnectProto,
         http: HttpVersion::Http2,
-    })
-    .await;
+    };
+    fuzz(wire, cases(), Clients::Shared).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_json_over_h2c() {
-    fuzz(Wire {
+    let wire = Wire {
         protocol: Protocol::ConnectJson,
         http: HttpVersion::Http2,
-    })
-    .await;
+    };
+    fuzz(wire, cases(), Clients::Shared).await;
+}
+
+/// A few hundred cases per protocol, each with its own client and the
+/// default cap: no hostile wait holds a client past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_per_case_over_every_protocol() {
+    for protocol in [
+        Protocol::Grpc,
+        Protocol::ConnectProto,
+        Protocol::ConnectJson,
+    ] {
+        let wire = Wire {
+            protocol,
+            http: HttpVersion::Auto,
+        };
+        fuzz(wire, cases() / 10, Clients::PerCase).await;
+    }
 }
