@@ -801,7 +801,7 @@ async fn run_case(client: Client, wire: Wire, seed: u64, n: u64, cap: Duration) 
     let (call, _, expect) = case(wire, seed, n);
     let tag = n.to_string();
     // Some cases retry (quickly), to reach the retry path with hostile waits.
-    let policy = if n % 5 == 0 {
+    let policy = if n.is_multiple_of(5) {
         RetryPolicy::default()
             .with_initial_backoff(Duration::from_millis(5))
             .with_max_backoff(Duration::from_millis(20))
