@@ -1034,6 +1034,22 @@ mod tests {
     }
 
     #[test]
+    fn retry_delays_of_any_size_are_read_without_panicking() {
+        let delay =
+            |seconds, nanos| non_negative_duration(prost_types::Duration { seconds, nanos });
+        assert_eq!(delay(i64::MIN, 0), None);
+        assert_eq!(delay(i64::MIN, -999_999_999), None);
+        assert_eq!(delay(-1, 0), None);
+        assert_eq!(delay(0, -1), None);
+        assert_eq!(delay(5, -1), Some(Duration::new(4, 999_999_999)));
+        assert_eq!(delay(0, 2_000_000_000), Some(Duration::from_secs(2)));
+        assert_eq!(
+            delay(i64::MAX, i32::MAX),
+            Some(Duration::new(i64::MAX as u64 + 2, 147_483_647))
+        );
+    }
+
+    #[test]
     fn reasons_round_trip() {
         for (reason, wire) in KNOWN_REASONS {
             assert_eq!(Reason::from_wire(wire), reason);
