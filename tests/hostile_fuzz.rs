@@ -17,8 +17,10 @@
 //! FACTIFY_FUZZ_CASES=1000000 cargo test --release --test hostile_fuzz -- --nocapture
 //! ```
 //!
-//! (`FACTIFY_FUZZ_SEED` picks another seed set); each test prints how many
-//! cases it ran and what it found.
+//! (`FACTIFY_FUZZ_SEED` picks another seed set, `FACTIFY_FUZZ_ONLY=<case>`
+//! replays one case, `FACTIFY_FUZZ_CLIENT_PER_CASE=1` gives every case its
+//! own client with the default cap on server waits); each test prints how
+//! many cases it ran, what it found, and the worst lateness of a call.
 
 mod common;
 #[path = "common/raw.rs"]
