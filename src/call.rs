@@ -4,9 +4,12 @@
 //! records it all.
 //!
 //! What may be retried depends on the method ([`Safety`]); every attempt
-//! sends what is left of the deadline, and a retry that cannot start before
-//! the deadline is not started: the caller gets `DeadlineExceeded` carrying
-//! the last underlying error as its `source()`.
+//! sends what is left of the deadline. A wait that cannot end before the
+//! deadline is not started: a retry's gets the last error at once (the
+//! server's `RESOURCE_EXHAUSTED` with its reason and wait, say), and a
+//! hold-off's a local `RESOURCE_EXHAUSTED` saying how long is left.
+//! `DeadlineExceeded` means time really ran out; its message says after how
+//! long, and its `source()` is the error that made the call retry.
 
 use std::time::Duration;
 
@@ -15,7 +18,7 @@ use tracing::{field, Instrument};
 
 use crate::auth::Credentials;
 use crate::error::{Code, Error, Result, Status};
-use crate::rate_limit::{Cooldown, Pacer, RateLimit};
+use crate::rate_limit::{self, Cooldown, Pacer, RateLimit, Reservation};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
 use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
 
@@ -33,6 +36,8 @@ pub(crate) struct Caller {
     /// lower limit: a refused creation does not hold back reads.
     pub(crate) create_cooldown: Cooldown,
     pub(crate) limiter: Option<Limiter>,
+    /// The longest server-given wait taken: longer ones are cut to it.
+    pub(crate) max_retry_after: Duration,
 }
 
 /// The client-side pacers of a [`RateLimit`].
@@ -51,21 +56,42 @@ impl Limiter {
     }
 }
 
-/// The `DeadlineExceeded` of a call that ran out of time, carrying the
-/// error that made it retry (if any).
-fn deadline_error(rpc: Rpc, limit: Option<Duration>, last: Option<Error>) -> Error {
+/// The `DeadlineExceeded` of a call that ran out of time after `waited`,
+/// carrying the error that made it retry (if any).
+fn deadline_error(
+    rpc: Rpc,
+    limit: Option<Duration>,
+    waited: Duration,
+    last: Option<Error>,
+) -> Error {
     let message = match limit {
         Some(limit) => format!(
-            "{} did not complete within its deadline of {limit:?}",
+            "{} did not complete within its deadline of {limit:?} (gave up after {waited:?})",
             rpc.name
         ),
-        None => format!("{} did not complete within its deadline", rpc.name),
+        None => format!(
+            "{} did not complete within its deadline (gave up after {waited:?})",
+            rpc.name
+        ),
     };
     let status = Status::local(Code::DeadlineExceeded, message);
     Error::DeadlineExceeded(match last {
         Some(last) => status.caused_by(last),
         None => status,
     })
+}
+
+/// The local `RESOURCE_EXHAUSTED` status of a call refused before sending,
+/// because the server's hold-off (or the client's own rate limit) lasts
+/// past its deadline: the caller learns at once how long to wait.
+fn refusal_status(rpc: Rpc, why: &str, wait: Duration) -> Status {
+    Status::local_rate_limit(
+        format!(
+            "{} not sent: {why} for another {wait:?}, past the call's deadline",
+            rpc.name
+        ),
+        wait,
+    )
 }
 
 impl Caller {
@@ -128,7 +154,7 @@ impl Caller {
     {
         let limit = options.timeout.or(self.timeout);
         let started = Instant::now();
-        let deadline = limit.map(|limit| started + limit);
+        let deadline = limit.map(|limit| rate_limit::instant_after(started, limit));
         let policy = options.retry.as_ref().unwrap_or(&self.retry);
         // Drawn only when a retry is needed: most calls never wait.
         let mut backoff: Option<Backoff> = None;
@@ -136,8 +162,12 @@ impl Caller {
         let mut attempts = 0;
 
         loop {
-            if !self.wait_for_turn(rpc, deadline).await {
-                return (attempts, Err(deadline_error(rpc, limit, last_error)));
+            if let Err(refusal) = self.wait_for_turn(rpc, deadline).await {
+                let refusal = match last_error {
+                    Some(last) => refusal.caused_by(last),
+                    None => refusal,
+                };
+                return (attempts, Err(Error::ResourceExhausted(refusal)));
             }
             let api_key = match self.credentials.current().await {
                 Ok(key) => key,
@@ -146,7 +176,11 @@ impl Caller {
             let remaining =
                 deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
             if remaining == Some(Duration::ZERO) {
-                return (attempts, Err(deadline_error(rpc, limit, last_error)));
+                let waited = started.elapsed();
+                return (
+                    attempts,
+                    Err(deadline_error(rpc, limit, waited, last_error)),
+                );
             }
             attempts += 1;
             let attempt = Attempt {
@@ -160,7 +194,10 @@ impl Caller {
                     self.budget.on_success(attempts > 1);
                     return (attempts, Ok(response));
                 }
-                Err(error) => error,
+                // The one place a server's wait (RetryInfo, or Connect's
+                // rate-limit headers) is capped: nothing below, and nothing
+                // the caller sees, is longer.
+                Err(error) => error.cap_retry_after(self.max_retry_after),
             };
             if let Some(delay) = error.retry_after() {
                 if rpc == transport::CREATE {
@@ -169,10 +206,15 @@ impl Caller {
                     self.cooldown.hold_off(delay);
                 }
             }
-            // The attempt used up the deadline: say so, with what came before.
+            // The attempt used up the deadline: say so, how long the call
+            // waited, and what came before.
             if let Error::DeadlineExceeded(status) = &error {
-                if status.is_local() && last_error.is_some() {
-                    return (attempts, Err(deadline_error(rpc, limit, last_error)));
+                if status.is_local() {
+                    let waited = started.elapsed();
+                    return (
+                        attempts,
+                        Err(deadline_error(rpc, limit, waited, last_error)),
+                    );
                 }
             }
             if !retry::is_retryable(&error, safety) || attempts >= policy.max_attempts {
@@ -184,12 +226,17 @@ impl Caller {
                 .max(error.retry_after().unwrap_or_default());
             if policy
                 .max_elapsed
-                .is_some_and(|cap| started.elapsed() + wait > cap)
+                .is_some_and(|cap| started.elapsed().saturating_add(wait) > cap)
             {
                 return (attempts, Err(error));
             }
-            if deadline.is_some_and(|deadline| Instant::now() + wait >= deadline) {
-                return (attempts, Err(deadline_error(rpc, limit, Some(error))));
+            // A wait that cannot fit in what is left of the deadline is not
+            // started: the caller gets the server's answer (its reason,
+            // request ID and wait) now, not a deadline error later.
+            if deadline
+                .is_some_and(|deadline| rate_limit::instant_after(Instant::now(), wait) >= deadline)
+            {
+                return (attempts, Err(error));
             }
             // Taken last: a retry that is not sent costs no token.
             if !self.budget.try_take_retry() {
@@ -202,30 +249,44 @@ impl Caller {
         }
     }
 
-    /// Waits for the server's cool-down and the client's pacers; `false`
-    /// when that wait would pass the deadline (then nothing is sent).
-    async fn wait_for_turn(&self, rpc: Rpc, deadline: Option<Instant>) -> bool {
-        let mut start = self.cooldown.resume_at();
+    /// Waits for the server's cool-down and the client's pacers; refuses
+    /// (with the local `RESOURCE_EXHAUSTED` status to return, nothing sent)
+    /// when that wait would pass the deadline. A pacer slot booked here is
+    /// given back if the call refuses, or is dropped while it waits.
+    async fn wait_for_turn(&self, rpc: Rpc, deadline: Option<Instant>) -> Result<(), Status> {
+        let past_deadline = |start: Instant| deadline.is_some_and(|deadline| start >= deadline);
+        let mut hold_off = self.cooldown.resume_at();
         if rpc == transport::CREATE {
-            start = start.max(self.create_cooldown.resume_at());
+            hold_off = hold_off.max(self.create_cooldown.resume_at());
         }
-        if let Some(limiter) = &self.limiter {
-            let mut slot = limiter.all.reserve();
-            if rpc == transport::CREATE {
-                slot = slot.max(limiter.creates.reserve());
-            }
-            start = Some(start.map_or(slot, |start| start.max(slot)));
+        if let Some(until) = hold_off.filter(|until| past_deadline(*until)) {
+            let wait = until.saturating_duration_since(Instant::now());
+            return Err(refusal_status(rpc, "the server asked to hold off", wait));
         }
-        let Some(start) = start else {
-            return true;
+        // Held until the call may start; dropped sooner, they give the slots back.
+        let (all, creates) = match &self.limiter {
+            Some(limiter) => (
+                Some(limiter.all.reserve()),
+                (rpc == transport::CREATE).then(|| limiter.creates.reserve()),
+            ),
+            None => (None, None),
         };
-        if deadline.is_some_and(|deadline| start >= deadline) {
-            return false;
+        let slot = all.iter().chain(&creates).map(Reservation::start).max();
+        let Some(start) = hold_off.max(slot) else {
+            return Ok(());
+        };
+        if past_deadline(start) {
+            let wait = start.saturating_duration_since(Instant::now());
+            return Err(refusal_status(
+                rpc,
+                "the client's rate limit has no free slot",
+                wait,
+            ));
         }
         if start > Instant::now() {
             tracing::debug!(wait = ?(start - Instant::now()), "waiting for the rate limit");
             tokio::time::sleep_until(start).await;
         }
-        true
+        Ok(())
     }
 }

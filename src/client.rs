@@ -23,7 +23,7 @@ use crate::limits;
 use crate::pagination::ListInvites;
 use crate::proto;
 use crate::protocol::{HttpVersion, Protocol};
-use crate::rate_limit::{Cooldown, RateLimit};
+use crate::rate_limit::{Cooldown, RateLimit, DEFAULT_MAX_RETRY_AFTER};
 use crate::retry::{BudgetState, RetryBudget, RetryPolicy, Safety};
 use crate::transport::{self, CallOptions, GrpcTransport, Transport};
 use crate::types::{self, Invite, Organization};
@@ -64,6 +64,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     retry_budget: RetryBudget,
     rate_limit: Option<RateLimit>,
+    max_retry_after: Duration,
     allow_insecure_http: bool,
     max_response_bytes: usize,
     protocol: Protocol,
@@ -83,6 +84,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             retry_budget: RetryBudget::default(),
             rate_limit: None,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             protocol: Protocol::default(),
@@ -162,6 +164,18 @@ impl ClientBuilder {
     /// default); [`RateLimit::SPEC`] is Factify's published limit.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// The longest wait the client takes from a server's answer
+    /// (`RetryInfo`, or Connect's `X-RateLimit-Reset` and `Retry-After`);
+    /// [`DEFAULT_MAX_RETRY_AFTER`] (60 s, Factify's rate-limit window) by
+    /// default. A longer wait is cut to this, in what
+    /// [`Error::retry_after`] reports and in how long the client and its
+    /// clones hold off: one broken or hostile answer never stops them for
+    /// longer.
+    pub fn max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
         self
     }
 
@@ -323,6 +337,7 @@ impl ClientBuilder {
                     cooldown: Cooldown::default(),
                     create_cooldown: Cooldown::default(),
                     limiter: self.rate_limit.map(Limiter::new),
+                    max_retry_after: self.max_retry_after,
                 },
                 endpoint: self.endpoint,
                 protocol: self.protocol,

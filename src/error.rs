@@ -436,11 +436,25 @@ impl Status {
                     self.retry_after = proto::google::rpc::RetryInfo::decode(any.value.as_slice())
                         .ok()
                         .and_then(|info| info.retry_delay)
-                        .and_then(|delay| Duration::try_from(delay).ok());
+                        .and_then(non_negative_duration);
                 }
                 _ => {}
             }
         }
+    }
+
+    /// A refusal by the client itself while the server's rate limit (or the
+    /// client's own) holds calls back: `RESOURCE_EXHAUSTED` with reason
+    /// `rate_limit_exceeded` and `retry_after` the wait still left.
+    pub(crate) fn local_rate_limit(message: impl Into<String>, retry_after: Duration) -> Status {
+        let mut status = Status::local(Code::ResourceExhausted, message);
+        status.details.push(ErrorDetail {
+            reason: Reason::RateLimitExceeded,
+            request_id: String::new(),
+            param: String::new(),
+        });
+        status.retry_after = Some(retry_after);
+        status
     }
 
     /// The status code.
@@ -495,6 +509,17 @@ impl fmt::Display for Status {
             (None, None) => Ok(()),
         }
     }
+}
+
+/// A `google.protobuf.Duration` as a wait, `None` when negative. Not
+/// prost-types' own conversion, which negates `i64::MIN` seconds (a panic in
+/// debug builds); any `nanos`, in range or not, is added exactly.
+fn non_negative_duration(delay: prost_types::Duration) -> Option<Duration> {
+    const NANOS_PER_SECOND: i128 = 1_000_000_000;
+    let total = i128::from(delay.seconds) * NANOS_PER_SECOND + i128::from(delay.nanos);
+    let seconds = u64::try_from(total / NANOS_PER_SECOND).ok()?;
+    let nanos = u32::try_from(total % NANOS_PER_SECOND).ok()?;
+    Some(Duration::new(seconds, nanos))
 }
 
 /// A failure to reach the server or to get its answer: no status came back.
@@ -780,9 +805,41 @@ impl Error {
         }
     }
 
-    /// How long the server asked to wait before retrying, if it did.
+    /// How long the server asked to wait before retrying, if it did (at
+    /// most the client's `max_retry_after`).
     pub fn retry_after(&self) -> Option<Duration> {
         self.status().and_then(Status::retry_after)
+    }
+
+    /// Caps the server's wait at `max`: what a hostile or broken server asks
+    /// for never holds a client back longer.
+    pub(crate) fn cap_retry_after(mut self, max: Duration) -> Error {
+        if let Some(status) = self.status_mut() {
+            status.retry_after = status.retry_after.map(|wait| wait.min(max));
+        }
+        self
+    }
+
+    fn status_mut(&mut self) -> Option<&mut Status> {
+        match self {
+            Error::InvalidArgument(status)
+            | Error::FailedPrecondition(status)
+            | Error::Unauthenticated(status)
+            | Error::PermissionDenied(status)
+            | Error::NotFound(status)
+            | Error::AlreadyExists(status)
+            | Error::ResourceExhausted(status)
+            | Error::DeadlineExceeded(status)
+            | Error::Cancelled(status)
+            | Error::Internal(status)
+            | Error::Unimplemented(status)
+            | Error::Unavailable(status)
+            | Error::Unknown(status)
+            | Error::Other(status) => Some(status),
+            Error::Transport(_) | Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => {
+                None
+            }
+        }
     }
 
     /// Whether sending the same request again may succeed **and cannot
@@ -1152,6 +1209,22 @@ mod tests {
         let resumable = unavailable().with_resume_token("tok_1");
         assert_eq!(resumable.resume_token(), Some("tok_1"));
         assert!(!resumable.is_retryable(), "the token changes nothing else");
+    }
+
+    #[test]
+    fn retry_delays_of_any_size_are_read_without_panicking() {
+        let delay =
+            |seconds, nanos| non_negative_duration(prost_types::Duration { seconds, nanos });
+        assert_eq!(delay(i64::MIN, 0), None);
+        assert_eq!(delay(i64::MIN, -999_999_999), None);
+        assert_eq!(delay(-1, 0), None);
+        assert_eq!(delay(0, -1), None);
+        assert_eq!(delay(5, -1), Some(Duration::new(4, 999_999_999)));
+        assert_eq!(delay(0, 2_000_000_000), Some(Duration::from_secs(2)));
+        assert_eq!(
+            delay(i64::MAX, i32::MAX),
+            Some(Duration::new(i64::MAX as u64 + 2, 147_483_647))
+        );
     }
 
     #[test]

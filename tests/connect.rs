@@ -590,13 +590,18 @@ async fn rate_limit_headers_feed_retry_after_and_the_cool_down() {
     );
 
     // The client now holds off: a call whose deadline ends before the reset
-    // is not sent at all.
+    // is not sent at all, and says it is rate-limited, with the wait left.
     let err = client
         .list_invites(ORG)
         .timeout(Duration::from_millis(200))
         .await
         .unwrap_err();
-    assert!(err.is_timeout(), "{err:?}");
+    assert!(matches!(err, Error::ResourceExhausted(_)), "{err:?}");
+    assert!(err.status().is_some_and(|status| status.is_local()));
+    assert!(
+        err.retry_after().is_some_and(|left| left <= wait),
+        "{err:?}"
+    );
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 

@@ -6,7 +6,11 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
+#[path = "common/raw.rs"]
+mod raw;
+
 use bytes::Bytes;
+use factify_invites::Code;
 use factify_invites::{ApiKey, Client, Error, InviteId, OrganizationId, UserId};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
@@ -167,4 +171,52 @@ async fn an_enormous_response_is_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
     assert!(err.to_string().contains("too large"), "{err}");
+}
+
+/// A gRPC failure whose `grpc-status-details-bin` is not base64, in the
+/// trailers after a message or in the headers of a trailers-only answer:
+/// tonic 0.14 panics reading it (grpc/grpc-rust#2618); the client must
+/// return the server's code and message, saying the details were dropped.
+#[tokio::test]
+async fn status_details_that_are_not_base64_are_an_error_not_a_panic() {
+    use raw::{grpc_frame, Answer, RawServer};
+
+    let org = "org_01h2xcejqtf2nbrexx3vqjhp41";
+    let status = |details: &[u8]| {
+        vec![
+            ("grpc-status".to_owned(), b"8".to_vec()),
+            ("grpc-message".to_owned(), b"slow down".to_vec()),
+            ("grpc-status-details-bin".to_owned(), details.to_vec()),
+        ]
+    };
+    let grpc = ("content-type".to_owned(), b"application/grpc".to_vec());
+    let server = RawServer::start(Answer::default()).await;
+    let client = Client::builder()
+        .endpoint(server.endpoint())
+        .retry_policy(factify_invites::retry::RetryPolicy::disabled())
+        .connect()
+        .await
+        .unwrap();
+    for details in [&b"%%% not base64 %%%"[..], b"====", b"A", b"Zm9v!"] {
+        let trailers_only = Answer {
+            status: 200,
+            headers: [vec![grpc.clone()], status(details)].concat(),
+            ..Answer::default()
+        };
+        let in_trailers = Answer {
+            status: 200,
+            headers: vec![grpc.clone()],
+            body: vec![grpc_frame(b"")],
+            trailers: Some(status(details)),
+            ..Answer::default()
+        };
+        for answer in [trailers_only, in_trailers] {
+            server.set_answer(answer);
+            let err = client.list_invites(org).await.unwrap_err();
+            assert_eq!(err.code(), Some(Code::ResourceExhausted), "{err:?}");
+            let message = err.status().unwrap().message();
+            assert!(message.starts_with("slow down"), "{message}");
+            assert!(message.contains("not valid base64"), "{message}");
+        }
+    }
 }

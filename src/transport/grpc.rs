@@ -1,4 +1,6 @@
-//! The gRPC transport: tonic's generic unary call over a [`Channel`].
+//! The gRPC transport: tonic's generic unary call over a [`Channel`], with
+//! a [`StatusGuard`] between them that keeps a server's undecodable status
+//! details from panicking tonic.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -11,6 +13,7 @@ use tonic::codec::{Codec, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
+use super::status_guard::StatusGuard;
 use super::status_seen::{StatusSeen, Watched};
 use super::Attempt;
 use crate::error::{Code, Error, Result, Status, TransportError, UndecodableResponse};
@@ -18,14 +21,15 @@ use crate::error::{Code, Error, Result, Status, TransportError, UndecodableRespo
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
 #[derive(Debug, Clone)]
 pub(crate) struct GrpcTransport {
-    grpc: Grpc<Watched>,
+    grpc: Grpc<StatusGuard<Watched>>,
 }
 
 impl GrpcTransport {
     /// Wraps `channel`, refusing responses over `max_response_bytes`.
     pub(crate) fn new(channel: Channel, max_response_bytes: usize) -> GrpcTransport {
         GrpcTransport {
-            grpc: Grpc::new(Watched(channel)).max_decoding_message_size(max_response_bytes),
+            grpc: Grpc::new(StatusGuard::new(Watched(channel)))
+                .max_decoding_message_size(max_response_bytes),
         }
     }
 

@@ -10,6 +10,7 @@
 #[cfg(feature = "connect")]
 pub(crate) mod connect;
 mod grpc;
+mod status_guard;
 mod status_seen;
 
 #[cfg(feature = "connect")]

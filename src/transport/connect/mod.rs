@@ -42,9 +42,6 @@ type Connector = HttpConnector;
 /// How much of an error response is read to look for a Connect error
 /// body; the rest of a large error page is not needed.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
-/// The longest wait taken from rate-limit headers: a broken or hostile
-/// header must not hold the client back for days.
-const MAX_HEADER_WAIT: Duration = Duration::from_secs(3600);
 /// `X-RateLimit-Reset` values below this are read as seconds to wait
 /// rather than Unix seconds (some servers send a delta).
 const UNIX_SECONDS_FLOOR: u64 = 1_000_000_000;
@@ -373,7 +370,8 @@ async fn error_from_response(parts: http::response::Parts, body: Incoming) -> Er
 
 /// The wait that rate-limit headers ask for: `X-RateLimit-Reset` (Unix
 /// seconds, or seconds to wait when small), else `Retry-After` (seconds).
-/// At most [`MAX_HEADER_WAIT`]; `None` without a usable header.
+/// `None` without a usable header. The caller caps the wait (the client's
+/// `max_retry_after`), as it does `RetryInfo`'s.
 fn retry_after_from_headers(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let number =
         |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
@@ -387,7 +385,7 @@ fn retry_after_from_headers(headers: &HeaderMap, now: SystemTime) -> Option<Dura
     } else {
         Duration::from_secs(number(RETRY_AFTER.as_str())?)
     };
-    Some(wait.min(MAX_HEADER_WAIT))
+    Some(wait)
 }
 
 #[cfg(test)]
@@ -422,7 +420,10 @@ mod tests {
         let past = headers(&[("x-ratelimit-reset", "1749999999")]);
         assert_eq!(retry_after_from_headers(&past, now), None);
         let far = headers(&[("x-ratelimit-reset", "99999999999")]);
-        assert_eq!(retry_after_from_headers(&far, now), Some(MAX_HEADER_WAIT));
+        assert_eq!(
+            retry_after_from_headers(&far, now),
+            Some(Duration::from_secs(99999999999 - 1_750_000_000))
+        );
         let retry_after = headers(&[("retry-after", "3")]);
         assert_eq!(
             retry_after_from_headers(&retry_after, now),
