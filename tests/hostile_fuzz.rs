@@ -863,7 +863,12 @@ async fn run_case(client: Client, wire: Wire, seed: u64, n: u64, cap: Duration) 
     }
     match (&outcome, expect) {
         (Ok(()), Expect::Err) => return Some(Finding::Invented),
-        (Err(err), Expect::Ok) if call == Call::Create || call == Call::ListPage => {
+        // A valid answer may still arrive too late on a loaded two-core
+        // machine: running out of time is the client keeping its deadline,
+        // not refusing the answer.
+        (Err(err), Expect::Ok)
+            if (call == Call::Create || call == Call::ListPage) && !err.is_timeout() =>
+        {
             return Some(Finding::RefusedValid(err.to_string()))
         }
         _ => {}
