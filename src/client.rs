@@ -698,6 +698,10 @@ impl CreateInvite {
     pub async fn send(mut self) -> Result<Invite> {
         let request = self.request()?;
         let organization_id = request.organization_id.clone();
+        let key = request.idempotency_key.clone().unwrap_or_default();
+        // Past this point the server may have created the invitation (and
+        // sent its email): an error whose outcome is unknown carries the key,
+        // so that the caller can repeat the call without a second email.
         let response: proto::CreateOrganizationInviteResponse = self
             .client
             .caller()
@@ -708,8 +712,10 @@ impl CreateInvite {
                 request,
                 &self.options,
             )
-            .await?;
+            .await
+            .map_err(|err| err.with_idempotency_key(&key))?;
         types::invite_from_wire(response.invite, "invite")
+            .map_err(|err| err.with_idempotency_key(&key))
     }
 }
 

@@ -321,6 +321,7 @@ pub struct Status {
     details: Vec<ErrorDetail>,
     retry_after: Option<Duration>,
     local: bool,
+    idempotency_key: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -334,6 +335,7 @@ impl Status {
             details: Vec::new(),
             retry_after: None,
             local: true,
+            idempotency_key: None,
             source: None,
         }
     }
@@ -462,7 +464,20 @@ impl fmt::Display for Status {
             (Some(reason), None) => write!(f, " (reason: {reason})"),
             (None, Some(id)) => write!(f, " (request_id: {id})"),
             (None, None) => Ok(()),
+        }?;
+        f.write_str(may_exist_hint(self.idempotency_key.as_deref()))
+    }
+}
+
+/// What an error of a creation whose outcome is unknown adds to its message:
+/// that the invitation may exist, and how to repeat the call safely.
+fn may_exist_hint(idempotency_key: Option<&str>) -> &'static str {
+    match idempotency_key {
+        Some(_) => {
+            "; the invitation may have been created: repeat the call with the same \
+             idempotency key (Error::idempotency_key) to get it without a second email"
         }
+        None => "",
     }
 }
 
@@ -471,6 +486,7 @@ impl fmt::Display for Status {
 pub struct TransportError {
     message: String,
     before_send: bool,
+    idempotency_key: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -486,6 +502,7 @@ impl TransportError {
         TransportError {
             message: message.into(),
             before_send: failed_to_connect(source.as_ref()),
+            idempotency_key: None,
             source: Some(source),
         }
     }
@@ -498,6 +515,7 @@ impl TransportError {
         TransportError {
             message: message.into(),
             before_send: true,
+            idempotency_key: None,
             source: Some(source.into()),
         }
     }
@@ -552,7 +570,8 @@ fn failed_to_connect(error: &(dyn std::error::Error + 'static)) -> bool {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "transport error: {}", self.message)
+        write!(f, "transport error: {}", self.message)?;
+        f.write_str(may_exist_hint(self.idempotency_key.as_deref()))
     }
 }
 
@@ -650,12 +669,24 @@ pub enum Error {
     },
     /// The server's answer broke the contract, such as a required field
     /// missing; no default was invented in its place.
-    #[error("invalid response from server: {field}: {message}")]
+    ///
+    /// The server answered, so it may already have acted: for
+    /// `create_invite`, the invitation may exist and its email may be sent.
+    /// [`Error::idempotency_key`] then gives the key the call was sent with:
+    /// repeat the call with it (`.idempotency_key(key)`) to get the
+    /// original invitation without sending a second email.
+    #[error(
+        "invalid response from server: {field}: {message}{}",
+        may_exist_hint(idempotency_key.as_deref())
+    )]
+    #[non_exhaustive]
     InvalidResponse {
         /// The response field at fault, as a path such as `invite.sender.id`.
         field: String,
         /// What is wrong with it.
         message: String,
+        /// For a creation, the idempotency key it was sent with.
+        idempotency_key: Option<String>,
     },
 }
 
@@ -691,6 +722,60 @@ impl Error {
         Error::InvalidResponse {
             field: field.into(),
             message: message.into(),
+            idempotency_key: None,
+        }
+    }
+
+    /// Records the idempotency key of a creation whose outcome is unknown
+    /// (its answer could not be read, or never came), so that the caller can
+    /// repeat it safely; errors that say the server did not act are left as
+    /// they are.
+    pub(crate) fn with_idempotency_key(mut self, key: &str) -> Error {
+        match &mut self {
+            Error::InvalidResponse {
+                idempotency_key, ..
+            } => *idempotency_key = Some(key.to_owned()),
+            Error::Transport(transport) if !transport.before_send => {
+                transport.idempotency_key = Some(key.to_owned())
+            }
+            Error::DeadlineExceeded(status)
+            | Error::Cancelled(status)
+            | Error::Internal(status)
+            | Error::Unknown(status) => status.idempotency_key = Some(key.to_owned()),
+            _ => {}
+        }
+        self
+    }
+
+    /// For a creation that may have happened although this error came back
+    /// (its answer could not be read, the connection broke after sending,
+    /// the deadline passed, or the server failed), the idempotency key it
+    /// was sent with: repeat the call with
+    /// [`CreateInvite::idempotency_key`](crate::CreateInvite::idempotency_key)
+    /// set to it to get the invitation if it exists, without a second email.
+    /// `None` for other methods and for errors that say nothing was created.
+    ///
+    /// ```no_run
+    /// # async fn run(client: factify_invites::Client) -> factify_invites::Result<()> {
+    /// let org = "org_01h2xcejqtf2nbrexx3vqjhp41";
+    /// let invite = match client.create_invite(org, "ada@example.com").await {
+    ///     Err(err) if err.idempotency_key().is_some() => {
+    ///         let key = err.idempotency_key().unwrap_or_default().to_owned();
+    ///         client.create_invite(org, "ada@example.com").idempotency_key(key).await?
+    ///     }
+    ///     other => other?,
+    /// };
+    /// # let _ = invite; Ok(()) }
+    /// ```
+    pub fn idempotency_key(&self) -> Option<&str> {
+        match self {
+            Error::InvalidResponse {
+                idempotency_key, ..
+            } => idempotency_key.as_deref(),
+            Error::Transport(transport) => transport.idempotency_key.as_deref(),
+            other => other
+                .status()
+                .and_then(|status| status.idempotency_key.as_deref()),
         }
     }
 
