@@ -357,14 +357,27 @@ impl ClientBuilder {
     }
 
     /// Builds the client without connecting: the connection is made by the
-    /// first call, and remade after failures. Must be called inside a Tokio
-    /// runtime.
+    /// first call, and remade after failures.
+    ///
+    /// Over gRPC this must be called inside a Tokio runtime (tonic starts
+    /// the connection's task here); outside one it returns an
+    /// [`Error::InvalidRequest`] for the field `runtime` instead of
+    /// panicking. Over Connect it may be called anywhere. Calls, over every
+    /// protocol, run inside a Tokio runtime.
     pub fn connect_lazy(self) -> Result<Client> {
         #[cfg(feature = "connect")]
         if let Some(connect) = self.connect_transport()? {
             return self.finish(Transport::Connect(Box::new(connect)));
         }
-        let channel = self.endpoint_config()?.connect_lazy();
+        let endpoint = self.endpoint_config()?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::invalid_request(
+                "runtime",
+                "connect_lazy() over gRPC must be called inside a Tokio runtime \
+                 (from async code, or within Runtime::enter)",
+            ));
+        }
+        let channel = endpoint.connect_lazy();
         self.finish_grpc(channel)
     }
 

@@ -25,6 +25,15 @@ use crate::proto;
 ///
 /// Factify's API uses a subset (see the SPEC); the others exist so that a
 /// code from any server can be named.
+///
+/// # Spelling
+///
+/// Codes are written as the SPEC's table writes them: [`Code::as_str`] is the
+/// Connect name (`"canceled"`, `"not_found"`) and `Display` the same in
+/// capitals (`CANCELED`, `NOT_FOUND`), for every code. gRPC's documentation
+/// spells code 1 `CANCELLED`; it is the same code (number 1), and
+/// [`Code::from_connect_name`] accepts both spellings. The Rust variant keeps
+/// tonic's name, [`Code::Cancelled`].
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Code {
@@ -134,8 +143,12 @@ impl Code {
         }
     }
 
-    /// The code for a Connect protocol name such as `"not_found"`.
+    /// The code for a Connect protocol name such as `"not_found"`; gRPC's
+    /// spelling `"cancelled"` is read as [`Code::Cancelled`] too.
     pub fn from_connect_name(name: &str) -> Option<Code> {
+        if name == "cancelled" {
+            return Some(Code::Cancelled);
+        }
         Code::ALL.into_iter().find(|code| code.as_str() == name)
     }
 
@@ -171,7 +184,7 @@ impl From<tonic::Code> for Code {
 }
 
 impl fmt::Display for Code {
-    /// The gRPC name in capitals, such as `NOT_FOUND`.
+    /// [`Code::as_str`] in capitals, such as `NOT_FOUND` or `CANCELED`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str().to_ascii_uppercase())
     }
@@ -575,6 +588,46 @@ impl fmt::Display for TransportError {
     }
 }
 
+/// Which of the broad kinds of failure an [`Error`] is, for logs and
+/// metrics: [`Error::kind`].
+///
+/// Servers answer with a [`Code`] ([`Error::code`]); the other kinds are the
+/// client's own verdicts, which carry no code.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A status code: the service's answer, or the client's own deadline
+    /// ([`Status::is_local`]). See [`Error::code`].
+    Status,
+    /// The server could not be reached, or the connection failed before a
+    /// status came back ([`Error::Transport`]).
+    Transport,
+    /// The client refused the request before sending it
+    /// ([`Error::InvalidRequest`]).
+    InvalidRequest,
+    /// The server's answer broke the contract ([`Error::InvalidResponse`]).
+    InvalidResponse,
+}
+
+impl ErrorKind {
+    /// A short name for logs and metric labels: `"status"`, `"transport"`,
+    /// `"invalid_request"` or `"invalid_response"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Status => "status",
+            ErrorKind::Transport => "transport",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every way a call of this crate can fail.
 ///
 /// Match on the variant for the status code, and ask the carried [`Status`]
@@ -637,7 +690,7 @@ pub enum Error {
     /// `DEADLINE_EXCEEDED`: the server's, or the client's own timeout.
     #[error(transparent)]
     DeadlineExceeded(Status),
-    /// `CANCELLED`.
+    /// `CANCELED` (gRPC's `CANCELLED`, code 1).
     #[error(transparent)]
     Cancelled(Status),
     /// `INTERNAL`: a server fault.
@@ -799,6 +852,27 @@ impl Error {
             Error::Transport(_) | Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => {
                 None
             }
+        }
+    }
+
+    /// Which kind of failure this is; for a [`ErrorKind::Status`], the code
+    /// is [`Error::code`].
+    ///
+    /// ```
+    /// use factify_invites::error::ErrorKind;
+    /// # fn log(err: &factify_invites::Error) -> String {
+    /// match err.code() {
+    ///     Some(code) => format!("failed with {code}"),
+    ///     None => format!("failed: {}", err.kind()), // "transport", "invalid_request"...
+    /// }
+    /// # }
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Transport(_) => ErrorKind::Transport,
+            Error::InvalidRequest { .. } => ErrorKind::InvalidRequest,
+            Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            _ => ErrorKind::Status,
         }
     }
 
@@ -989,6 +1063,48 @@ mod tests {
         assert_eq!(Code::from_grpc(-1), None);
         assert_eq!(Code::NotFound.http_status(), 404);
         assert_eq!(Code::ResourceExhausted.http_status(), 429);
+    }
+
+    #[test]
+    fn display_and_as_str_spell_every_code_alike() {
+        for code in Code::ALL {
+            assert_eq!(code.to_string(), code.as_str().to_ascii_uppercase());
+        }
+        assert_eq!(Code::Cancelled.to_string(), "CANCELED");
+        assert_eq!(Code::from_connect_name("cancelled"), Some(Code::Cancelled));
+        let error = Error::from(tonic::Status::cancelled("stop"));
+        assert_eq!(error.to_string(), "CANCELED: stop");
+    }
+
+    #[test]
+    fn every_error_names_its_kind() {
+        let cases = [
+            (
+                Error::from_status(Status::local(Code::NotFound, "gone")),
+                ErrorKind::Status,
+                "status",
+            ),
+            (
+                Error::Transport(TransportError::unsent("down", "refused")),
+                ErrorKind::Transport,
+                "transport",
+            ),
+            (
+                Error::invalid_request("email", "empty"),
+                ErrorKind::InvalidRequest,
+                "invalid_request",
+            ),
+            (
+                Error::invalid_response("invite.id", "missing"),
+                ErrorKind::InvalidResponse,
+                "invalid_response",
+            ),
+        ];
+        for (error, kind, name) in cases {
+            assert_eq!(error.kind(), kind, "{error:?}");
+            assert_eq!(error.kind().to_string(), name);
+            assert_eq!(error.code().is_some(), kind == ErrorKind::Status);
+        }
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub mod types;
 pub use auth::ApiKey;
 pub use bulk::{InviteMany, InviteRow, RowOutcome};
 pub use client::{AcceptInvite, Client, ClientBuilder, CreateInvite, InviteAction};
-pub use error::{Code, Error, ErrorDetail, Reason, Result, Status};
+pub use error::{Code, Error, ErrorDetail, ErrorKind, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
 pub use pagination::{InviteStream, ListInvites, PageStream};
 pub use protocol::{HttpVersion, Protocol};
