@@ -330,6 +330,12 @@ impl ClientBuilder {
         })
     }
 
+    /// A client over scripted answers, with no network (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub(crate) fn build_scripted(self, script: crate::testing::ScriptTransport) -> Result<Client> {
+        self.finish(Transport::Scripted(script))
+    }
+
     fn finish_grpc(self, channel: Channel) -> Result<Client> {
         let transport = Transport::Grpc(GrpcTransport::new(channel, self.max_response_bytes));
         self.finish(transport)

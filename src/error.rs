@@ -533,6 +533,13 @@ impl TransportError {
         }
     }
 
+    /// Sets whether the request is known not to have been sent.
+    #[cfg(feature = "testing")]
+    pub(crate) fn before_send(mut self, before_send: bool) -> TransportError {
+        self.before_send = before_send;
+        self
+    }
+
     /// Whether the request certainly never reached the server (the
     /// connection could not be made), so that repeating it cannot duplicate
     /// work.

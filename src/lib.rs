@@ -63,6 +63,7 @@
 //! | `tls` | yes | rustls for `https://` endpoints, trusting the webpki roots |
 //! | `tls-native-roots` | no | also trust the platform's root certificates |
 //! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
+//! | `testing` | no | [`testing`]: builders of domain values and errors, and a [`Client`] over scripted answers with no network, to unit-test your own code (no dependencies) |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect`) |
 //! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
 //! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |
@@ -85,6 +86,8 @@ pub mod rate_limit;
 pub mod retry;
 #[cfg(feature = "test-server")]
 pub mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transport;
 pub mod types;
 
