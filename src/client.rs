@@ -392,6 +392,10 @@ impl ClientBuilder {
     /// channel). The endpoint, connect timeout and user agent of this
     /// builder are not used. A channel speaks gRPC only: with a Connect
     /// [`protocol`](Self::protocol) this is an [`Error::InvalidRequest`].
+    ///
+    /// Raw surface (feature `raw`): its argument is tonic's type, so it is
+    /// not covered by this crate's semver promise.
+    #[cfg(feature = "raw")]
     pub fn build_with_channel(self, channel: Channel) -> Result<Client> {
         if self.protocol != Protocol::Grpc {
             return Err(Error::invalid_request(

@@ -298,6 +298,10 @@ impl fmt::Display for Reason {
 }
 
 /// One `factify.api.v1beta.ErrorDetail` of a failed call.
+///
+/// Servers may add fields to it; to make one for a test, see
+/// `testing::status` (feature `testing`).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorDetail {
     /// Why the call failed.
@@ -928,11 +932,24 @@ impl Error {
     }
 }
 
+/// A status that tonic made from a local failure (connection refused, reset,
+/// TLS) is a [`Error::Transport`]; a status the server sent is mapped by its
+/// code, as every call of the client maps it.
+///
+/// Raw surface (feature `raw`): tonic's type, not covered by this crate's
+/// semver promise.
+#[cfg(feature = "raw")]
 impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Error {
+        Error::from_tonic(status)
+    }
+}
+
+impl Error {
     /// A status that tonic made from a local failure (it has a source error:
     /// connection refused, reset, TLS) is a [`Error::Transport`]; a status
     /// the server sent is mapped by its code.
-    fn from(status: tonic::Status) -> Error {
+    pub(crate) fn from_tonic(status: tonic::Status) -> Error {
         if let Some(decode) = find_cause::<prost::DecodeError>(&status) {
             return Error::invalid_response("response", format!("undecodable protobuf: {decode}"));
         }
@@ -1053,7 +1070,7 @@ mod tests {
             (tonic::Code::DataLoss, |e| matches!(e, Error::Other(_))),
         ];
         for (grpc, is_variant) in table {
-            let error = Error::from(tonic::Status::new(grpc, "boom"));
+            let error = Error::from_tonic(tonic::Status::new(grpc, "boom"));
             assert!(is_variant(&error), "{grpc:?} became {error:?}");
             assert_eq!(error.code().map(Code::grpc_code), Some(grpc as i32));
         }
@@ -1079,7 +1096,7 @@ mod tests {
         }
         assert_eq!(Code::Cancelled.to_string(), "CANCELED");
         assert_eq!(Code::from_connect_name("cancelled"), Some(Code::Cancelled));
-        let error = Error::from(tonic::Status::cancelled("stop"));
+        let error = Error::from_tonic(tonic::Status::cancelled("stop"));
         assert_eq!(error.to_string(), "CANCELED: stop");
     }
 
@@ -1135,7 +1152,7 @@ mod tests {
         );
         let status =
             tonic::Status::with_details(tonic::Code::ResourceExhausted, "slow down", bytes.into());
-        let error = Error::from(status);
+        let error = Error::from_tonic(status);
         assert!(matches!(error, Error::ResourceExhausted(_)));
         assert_eq!(error.reason(), Some(&Reason::RateLimitExceeded));
         assert_eq!(error.request_id(), Some("req_01arwx4k8xrgqskvxq69gdn019"));
@@ -1159,7 +1176,7 @@ mod tests {
             3,
             vec![stranger, error_detail("brand_new_reason", "", "email")],
         );
-        let error = Error::from(tonic::Status::with_details(
+        let error = Error::from_tonic(tonic::Status::with_details(
             tonic::Code::InvalidArgument,
             "bad",
             bytes.into(),
@@ -1174,7 +1191,7 @@ mod tests {
 
     #[test]
     fn garbage_details_keep_code_and_message() {
-        let error = Error::from(tonic::Status::with_details(
+        let error = Error::from_tonic(tonic::Status::with_details(
             tonic::Code::NotFound,
             "gone",
             vec![0xff, 0xff, 0xff, 0x01].into(),

@@ -1,7 +1,7 @@
 //! The domain types the client returns: [`Invite`], [`User`],
 //! [`Organization`], [`InviteStatus`], [`UserType`] and [`Page`].
 //!
-//! They are built from the wire types of [`crate::proto`] by checked
+//! They are built from the generated protobuf types by checked
 //! conversions: a required field the SPEC says every response carries, when
 //! missing, is an [`Error::InvalidResponse`] naming the field, never a
 //! made-up default. Enum values this version does not know are kept as
@@ -36,7 +36,7 @@ pub enum InviteStatus {
 impl InviteStatus {
     /// The status for a wire value; `None` for 0 (`UNSPECIFIED`), which no
     /// real invitation has.
-    pub fn from_wire(value: i32) -> Option<InviteStatus> {
+    pub(crate) fn from_wire(value: i32) -> Option<InviteStatus> {
         use proto::OrganizationInviteStatus as Wire;
         Some(match Wire::try_from(value) {
             Ok(Wire::Unspecified) => return None,
@@ -49,7 +49,7 @@ impl InviteStatus {
     }
 
     /// The wire value of `OrganizationInviteStatus`.
-    pub fn to_wire(self) -> i32 {
+    pub(crate) fn to_wire(self) -> i32 {
         use proto::OrganizationInviteStatus as Wire;
         match self {
             InviteStatus::Pending => Wire::Pending as i32,
@@ -75,7 +75,7 @@ pub enum UserType {
 
 impl UserType {
     /// The type for a wire value; `None` for 0 (`UNSPECIFIED`).
-    pub fn from_wire(value: i32) -> Option<UserType> {
+    pub(crate) fn from_wire(value: i32) -> Option<UserType> {
         use proto::UserType as Wire;
         Some(match Wire::try_from(value) {
             Ok(Wire::Unspecified) => return None,

@@ -70,7 +70,8 @@ impl GrpcTransport {
             let codec = tonic_prost::ProstCodec::<Req, Resp>::default();
             let response = grpc
                 .unary(request, PathAndQuery::from_static(rpc.path), codec)
-                .await?;
+                .await
+                .map_err(Error::from_tonic)?;
             Ok(response.into_inner())
         };
         match timeout {
