@@ -175,11 +175,21 @@ impl Code {
     }
 }
 
+impl Code {
+    /// The code of tonic's code. `tonic::Code::Ok` never reaches here as an
+    /// error; should a broken server send it with a failure, `Unknown` is
+    /// the honest name.
+    pub(crate) fn from_tonic(code: tonic::Code) -> Code {
+        Code::from_grpc(code as i32).unwrap_or(Code::Unknown)
+    }
+}
+
+/// Raw surface (feature `raw`): tonic's type, not covered by this crate's
+/// semver promise.
+#[cfg(feature = "raw")]
 impl From<tonic::Code> for Code {
     fn from(code: tonic::Code) -> Code {
-        // `tonic::Code::Ok` never reaches here as an error; should a broken
-        // server send it with a failure, `Unknown` is the honest name.
-        Code::from_grpc(code as i32).unwrap_or(Code::Unknown)
+        Code::from_tonic(code)
     }
 }
 
@@ -961,7 +971,7 @@ impl Error {
             ));
         }
         if std::error::Error::source(&status).is_some() {
-            let message = format!("{}: {}", Code::from(status.code()), status.message());
+            let message = format!("{}: {}", Code::from_tonic(status.code()), status.message());
             return Error::Transport(TransportError::new(message, status));
         }
         // tonic reports a body it could not decode, or one over the size
@@ -977,7 +987,7 @@ impl Error {
         if undecodable || too_large {
             return Error::invalid_response("response", status.message().to_owned());
         }
-        let code = Code::from(status.code());
+        let code = Code::from_tonic(status.code());
         let message = status.message().to_owned();
         let details = status.details().to_vec();
         Error::from_status(Status::from_parts(

@@ -63,7 +63,7 @@
 //! | `tls` | yes | rustls for `https://` endpoints, trusting the webpki roots |
 //! | `tls-native-roots` | no | also trust the platform's root certificates |
 //! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
-//! | `raw` | no | the tonic/prost surface, **outside the semver promise**: `proto` (generated types and stubs), `ClientBuilder::build_with_channel(tonic Channel)`, `From<tonic::Status> for Error` |
+//! | `raw` | no | the tonic/prost surface, **outside the semver promise**: `proto` (generated types and stubs), `ClientBuilder::build_with_channel(tonic Channel)`, `From<tonic::Status> for Error`, `From<tonic::Code> for Code` |
 //! | `testing` | no | [`testing`]: builders of domain values and errors, and a [`Client`] over scripted answers with no network, to unit-test your own code (no dependencies) |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect` and `raw`) |
 //! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
