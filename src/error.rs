@@ -1111,6 +1111,40 @@ mod tests {
     }
 
     #[test]
+    fn only_errors_of_an_uncertain_creation_carry_its_key() {
+        let key = "fi-0123";
+        let uncertain = [
+            Error::invalid_response("invite.id", "required field is missing"),
+            Error::Transport(TransportError::new("reset", "connection reset")),
+            Error::from_status(Status::local(Code::DeadlineExceeded, "late")),
+            Error::from_status(Status::local(Code::Internal, "oops")),
+        ];
+        for error in uncertain {
+            let error = error.with_idempotency_key(key);
+            assert_eq!(error.idempotency_key(), Some(key), "{error:?}");
+            assert!(
+                error.to_string().contains("may have been created"),
+                "{error}"
+            );
+        }
+        // The server said no, or nothing was sent: nothing was created.
+        let certain = [
+            Error::from_status(Status::local(Code::FailedPrecondition, "member")),
+            Error::from_status(Status::local(Code::Unavailable, "down")),
+            Error::Transport(TransportError::unsent("refused", "connection refused")),
+            Error::invalid_request("email", "empty"),
+        ];
+        for error in certain {
+            let error = error.with_idempotency_key(key);
+            assert_eq!(error.idempotency_key(), None, "{error:?}");
+            assert!(
+                !error.to_string().contains("may have been created"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
     fn every_error_names_its_kind() {
         let cases = [
             (

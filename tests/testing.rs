@@ -13,6 +13,8 @@ use futures::TryStreamExt;
 const ORG: &str = "org_01h2xcejqtf2nbrexx3vqjhp41";
 const INVITE: &str = "inv_01h2xcejqtf2nbrexx3vqjhp42";
 
+static_assertions::assert_impl_all!(Script: Send, Sync, Clone, std::fmt::Debug);
+
 #[test]
 fn errors_are_built_with_everything_a_server_sends() {
     let err = testing::status(Code::ResourceExhausted, "slow down")

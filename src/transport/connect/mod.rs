@@ -194,7 +194,11 @@ impl ConnectTransport {
         let request = self.request(attempt, &request)?;
         let response = self.client.request(request).await.map_err(|err| {
             // A refused connection is not a protocol mismatch: no hint then.
-            let hint = if err.is_connect() { "" } else { self.http1_hint() };
+            let hint = if err.is_connect() {
+                ""
+            } else {
+                self.http1_hint()
+            };
             let message = format!("{method} over Connect: {}{hint}", error_chain(&err));
             Error::Transport(if err.is_connect() {
                 TransportError::unsent(message, err)
