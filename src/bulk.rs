@@ -85,7 +85,9 @@ pub const MAX_RUN_ID_BYTES: usize = 64;
 /// One row of a bulk run: an email address and an optional message.
 ///
 /// Converts from `&str` / `String` (no message) and from
-/// `(email, Option<message>)` tuples.
+/// `(email, Option<message>)` tuples, or [`InviteRow::new`] (fields may be
+/// added, so it is not built with a struct literal).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InviteRow {
     /// The address to invite.
@@ -135,6 +137,7 @@ impl<E: Into<String>, M: Into<String>> From<(E, Option<M>)> for InviteRow {
 }
 
 /// A row that [`InviteMany::validate`] refused.
+#[non_exhaustive]
 #[derive(Debug)]
 pub struct RowError {
     /// The row's position among the rows given, from 0.
@@ -388,6 +391,7 @@ impl InviteMany {
 
 /// The outcomes of a bulk run, one per row, from
 /// [`InviteMany::into_stream`].
+#[must_use = "streams do nothing unless polled"]
 pub struct BulkStream {
     inner: BoxStream<'static, RowOutcome>,
 }

@@ -345,6 +345,12 @@ impl ClientBuilder {
         })
     }
 
+    /// A client over scripted answers, with no network (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub(crate) fn build_scripted(self, script: crate::testing::ScriptTransport) -> Result<Client> {
+        self.finish(Transport::Scripted(script))
+    }
+
     fn finish_grpc(self, channel: Channel) -> Result<Client> {
         let transport = Transport::Grpc(GrpcTransport::new(channel, self.max_response_bytes));
         self.finish(transport)
@@ -372,14 +378,27 @@ impl ClientBuilder {
     }
 
     /// Builds the client without connecting: the connection is made by the
-    /// first call, and remade after failures. Must be called inside a Tokio
-    /// runtime.
+    /// first call, and remade after failures.
+    ///
+    /// Over gRPC this must be called inside a Tokio runtime (tonic starts
+    /// the connection's task here); outside one it returns an
+    /// [`Error::InvalidRequest`] for the field `runtime` instead of
+    /// panicking. Over Connect it may be called anywhere. Calls, over every
+    /// protocol, run inside a Tokio runtime.
     pub fn connect_lazy(self) -> Result<Client> {
         #[cfg(feature = "connect")]
         if let Some(connect) = self.connect_transport()? {
             return self.finish(Transport::Connect(Box::new(connect)));
         }
-        let channel = self.endpoint_config()?.connect_lazy();
+        let endpoint = self.endpoint_config()?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::invalid_request(
+                "runtime",
+                "connect_lazy() over gRPC must be called inside a Tokio runtime \
+                 (from async code, or within Runtime::enter)",
+            ));
+        }
+        let channel = endpoint.connect_lazy();
         self.finish_grpc(channel)
     }
 
@@ -388,6 +407,10 @@ impl ClientBuilder {
     /// channel). The endpoint, connect timeout and user agent of this
     /// builder are not used. A channel speaks gRPC only: with a Connect
     /// [`protocol`](Self::protocol) this is an [`Error::InvalidRequest`].
+    ///
+    /// Raw surface (feature `raw`): its argument is tonic's type, so it is
+    /// not covered by this crate's semver promise.
+    #[cfg(feature = "raw")]
     pub fn build_with_channel(self, channel: Channel) -> Result<Client> {
         if self.protocol != Protocol::Grpc {
             return Err(Error::invalid_request(
@@ -720,6 +743,10 @@ impl CreateInvite {
     pub async fn send(mut self) -> Result<Invite> {
         let request = self.request()?;
         let organization_id = request.organization_id.clone();
+        let key = request.idempotency_key.clone().unwrap_or_default();
+        // Past this point the server may have created the invitation (and
+        // sent its email): an error whose outcome is unknown carries the key,
+        // so that the caller can repeat the call without a second email.
         let response: proto::CreateOrganizationInviteResponse = self
             .client
             .caller()
@@ -730,8 +757,10 @@ impl CreateInvite {
                 request,
                 &self.options,
             )
-            .await?;
+            .await
+            .map_err(|err| err.with_idempotency_key(&key))?;
         types::invite_from_wire(response.invite, "invite")
+            .map_err(|err| err.with_idempotency_key(&key))
     }
 }
 

@@ -25,6 +25,15 @@ use crate::proto;
 ///
 /// Factify's API uses a subset (see the SPEC); the others exist so that a
 /// code from any server can be named.
+///
+/// # Spelling
+///
+/// Codes are written as the SPEC's table writes them: [`Code::as_str`] is the
+/// Connect name (`"canceled"`, `"not_found"`) and `Display` the same in
+/// capitals (`CANCELED`, `NOT_FOUND`), for every code. gRPC's documentation
+/// spells code 1 `CANCELLED`; it is the same code (number 1), and
+/// [`Code::from_connect_name`] accepts both spellings. The Rust variant keeps
+/// tonic's name, [`Code::Cancelled`].
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Code {
@@ -134,8 +143,12 @@ impl Code {
         }
     }
 
-    /// The code for a Connect protocol name such as `"not_found"`.
+    /// The code for a Connect protocol name such as `"not_found"`; gRPC's
+    /// spelling `"cancelled"` is read as [`Code::Cancelled`] too.
     pub fn from_connect_name(name: &str) -> Option<Code> {
+        if name == "cancelled" {
+            return Some(Code::Cancelled);
+        }
         Code::ALL.into_iter().find(|code| code.as_str() == name)
     }
 
@@ -162,16 +175,26 @@ impl Code {
     }
 }
 
-impl From<tonic::Code> for Code {
-    fn from(code: tonic::Code) -> Code {
-        // `tonic::Code::Ok` never reaches here as an error; should a broken
-        // server send it with a failure, `Unknown` is the honest name.
+impl Code {
+    /// The code of tonic's code. `tonic::Code::Ok` never reaches here as an
+    /// error; should a broken server send it with a failure, `Unknown` is
+    /// the honest name.
+    pub(crate) fn from_tonic(code: tonic::Code) -> Code {
         Code::from_grpc(code as i32).unwrap_or(Code::Unknown)
     }
 }
 
+/// Raw surface (feature `raw`): tonic's type, not covered by this crate's
+/// semver promise.
+#[cfg(feature = "raw")]
+impl From<tonic::Code> for Code {
+    fn from(code: tonic::Code) -> Code {
+        Code::from_tonic(code)
+    }
+}
+
 impl fmt::Display for Code {
-    /// The gRPC name in capitals, such as `NOT_FOUND`.
+    /// [`Code::as_str`] in capitals, such as `NOT_FOUND` or `CANCELED`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.as_str().to_ascii_uppercase())
     }
@@ -285,6 +308,10 @@ impl fmt::Display for Reason {
 }
 
 /// One `factify.api.v1beta.ErrorDetail` of a failed call.
+///
+/// Servers may add fields to it; to make one for a test, see
+/// `testing::status` (feature `testing`).
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorDetail {
     /// Why the call failed.
@@ -323,6 +350,7 @@ pub struct Status {
     local: bool,
     /// Boxed, and only for errors of a call: keeps `Error` small.
     call: Option<Box<CallRecord>>,
+    idempotency_key: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -365,6 +393,7 @@ impl Status {
             retry_after: None,
             local: true,
             call: None,
+            idempotency_key: None,
             source: None,
         }
     }
@@ -507,7 +536,20 @@ impl fmt::Display for Status {
             (Some(reason), None) => write!(f, " (reason: {reason})"),
             (None, Some(id)) => write!(f, " (request_id: {id})"),
             (None, None) => Ok(()),
+        }?;
+        f.write_str(may_exist_hint(self.idempotency_key.as_deref()))
+    }
+}
+
+/// What an error of a creation whose outcome is unknown adds to its message:
+/// that the invitation may exist, and how to repeat the call safely.
+fn may_exist_hint(idempotency_key: Option<&str>) -> &'static str {
+    match idempotency_key {
+        Some(_) => {
+            "; the invitation may have been created: repeat the call with the same \
+             idempotency key (Error::idempotency_key) to get it without a second email"
         }
+        None => "",
     }
 }
 
@@ -528,6 +570,7 @@ pub struct TransportError {
     message: String,
     before_send: bool,
     call: Option<Box<CallRecord>>,
+    idempotency_key: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -545,6 +588,7 @@ impl TransportError {
             message: message.into(),
             before_send: never_reached_the_service(source.as_ref()),
             call: None,
+            idempotency_key: None,
             source: Some(source),
         }
     }
@@ -558,8 +602,16 @@ impl TransportError {
             message: message.into(),
             before_send: true,
             call: None,
+            idempotency_key: None,
             source: Some(source.into()),
         }
+    }
+
+    /// Sets whether the request is known not to have been sent.
+    #[cfg(feature = "testing")]
+    pub(crate) fn before_send(mut self, before_send: bool) -> TransportError {
+        self.before_send = before_send;
+        self
     }
 
     /// Whether the request certainly never reached the service, so that
@@ -615,7 +667,48 @@ fn never_reached_the_service(error: &(dyn std::error::Error + 'static)) -> bool 
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "transport error: {}", self.message)
+        write!(f, "transport error: {}", self.message)?;
+        f.write_str(may_exist_hint(self.idempotency_key.as_deref()))
+    }
+}
+
+/// Which of the broad kinds of failure an [`Error`] is, for logs and
+/// metrics: [`Error::kind`].
+///
+/// Servers answer with a [`Code`] ([`Error::code`]); the other kinds are the
+/// client's own verdicts, which carry no code.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// A status code: the service's answer, or the client's own deadline
+    /// ([`Status::is_local`]). See [`Error::code`].
+    Status,
+    /// The server could not be reached, or the connection failed before a
+    /// status came back ([`Error::Transport`]).
+    Transport,
+    /// The client refused the request before sending it
+    /// ([`Error::InvalidRequest`]).
+    InvalidRequest,
+    /// The server's answer broke the contract ([`Error::InvalidResponse`]).
+    InvalidResponse,
+}
+
+impl ErrorKind {
+    /// A short name for logs and metric labels: `"status"`, `"transport"`,
+    /// `"invalid_request"` or `"invalid_response"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Status => "status",
+            ErrorKind::Transport => "transport",
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -681,7 +774,7 @@ pub enum Error {
     /// `DEADLINE_EXCEEDED`: the server's, or the client's own timeout.
     #[error(transparent)]
     DeadlineExceeded(Status),
-    /// `CANCELLED`.
+    /// `CANCELED` (gRPC's `CANCELLED`, code 1).
     #[error(transparent)]
     Cancelled(Status),
     /// `INTERNAL`: a server fault.
@@ -713,12 +806,24 @@ pub enum Error {
     },
     /// The server's answer broke the contract, such as a required field
     /// missing; no default was invented in its place.
-    #[error("invalid response from server: {field}: {message}")]
+    ///
+    /// The server answered, so it may already have acted: for
+    /// `create_invite`, the invitation may exist and its email may be sent.
+    /// [`Error::idempotency_key`] then gives the key the call was sent with:
+    /// repeat the call with it (`.idempotency_key(key)`) to get the
+    /// original invitation without sending a second email.
+    #[error(
+        "invalid response from server: {field}: {message}{}",
+        may_exist_hint(idempotency_key.as_deref())
+    )]
+    #[non_exhaustive]
     InvalidResponse {
         /// The response field at fault, as a path such as `invite.sender.id`.
         field: String,
         /// What is wrong with it.
         message: String,
+        /// For a creation, the idempotency key it was sent with.
+        idempotency_key: Option<String>,
     },
 }
 
@@ -754,6 +859,60 @@ impl Error {
         Error::InvalidResponse {
             field: field.into(),
             message: message.into(),
+            idempotency_key: None,
+        }
+    }
+
+    /// Records the idempotency key of a creation whose outcome is unknown
+    /// (its answer could not be read, or never came), so that the caller can
+    /// repeat it safely; errors that say the server did not act are left as
+    /// they are.
+    pub(crate) fn with_idempotency_key(mut self, key: &str) -> Error {
+        match &mut self {
+            Error::InvalidResponse {
+                idempotency_key, ..
+            } => *idempotency_key = Some(key.to_owned()),
+            Error::Transport(transport) if !transport.before_send => {
+                transport.idempotency_key = Some(key.to_owned())
+            }
+            Error::DeadlineExceeded(status)
+            | Error::Cancelled(status)
+            | Error::Internal(status)
+            | Error::Unknown(status) => status.idempotency_key = Some(key.to_owned()),
+            _ => {}
+        }
+        self
+    }
+
+    /// For a creation that may have happened although this error came back
+    /// (its answer could not be read, the connection broke after sending,
+    /// the deadline passed, or the server failed), the idempotency key it
+    /// was sent with: repeat the call with
+    /// [`CreateInvite::idempotency_key`](crate::CreateInvite::idempotency_key)
+    /// set to it to get the invitation if it exists, without a second email.
+    /// `None` for other methods and for errors that say nothing was created.
+    ///
+    /// ```no_run
+    /// # async fn run(client: factify_invites::Client) -> factify_invites::Result<()> {
+    /// let org = "org_01h2xcejqtf2nbrexx3vqjhp41";
+    /// let invite = match client.create_invite(org, "ada@example.com").await {
+    ///     Err(err) if err.idempotency_key().is_some() => {
+    ///         let key = err.idempotency_key().unwrap_or_default().to_owned();
+    ///         client.create_invite(org, "ada@example.com").idempotency_key(key).await?
+    ///     }
+    ///     other => other?,
+    /// };
+    /// # let _ = invite; Ok(()) }
+    /// ```
+    pub fn idempotency_key(&self) -> Option<&str> {
+        match self {
+            Error::InvalidResponse {
+                idempotency_key, ..
+            } => idempotency_key.as_deref(),
+            Error::Transport(transport) => transport.idempotency_key.as_deref(),
+            other => other
+                .status()
+                .and_then(|status| status.idempotency_key.as_deref()),
         }
     }
 
@@ -777,6 +936,27 @@ impl Error {
             Error::Transport(_) | Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => {
                 None
             }
+        }
+    }
+
+    /// Which kind of failure this is; for a [`ErrorKind::Status`], the code
+    /// is [`Error::code`].
+    ///
+    /// ```
+    /// use factify_invites::error::ErrorKind;
+    /// # fn log(err: &factify_invites::Error) -> String {
+    /// match err.code() {
+    ///     Some(code) => format!("failed with {code}"),
+    ///     None => format!("failed: {}", err.kind()), // "transport", "invalid_request"...
+    /// }
+    /// # }
+    /// ```
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Transport(_) => ErrorKind::Transport,
+            Error::InvalidRequest { .. } => ErrorKind::InvalidRequest,
+            Error::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            _ => ErrorKind::Status,
         }
     }
 
@@ -968,14 +1148,27 @@ impl Error {
     }
 }
 
+/// A status that tonic made from a local failure (connection refused, reset,
+/// TLS) is a [`Error::Transport`]; a status the server sent is mapped by its
+/// code, as every call of the client maps it.
+///
+/// Raw surface (feature `raw`): tonic's type, not covered by this crate's
+/// semver promise.
+#[cfg(feature = "raw")]
 impl From<tonic::Status> for Error {
+    fn from(status: tonic::Status) -> Error {
+        Error::from_tonic(status)
+    }
+}
+
+impl Error {
     /// Classified by the types in the status's source chain, never by its
     /// words: this crate's codec marks a response it could not decode
     /// ([`Error::InvalidResponse`]); tonic's timer for the deadline is
     /// `DeadlineExceeded`; any other status tonic made from a local failure
     /// (it has a source: connection refused, reset, TLS) is an
     /// [`Error::Transport`]; a status the server sent keeps its code.
-    fn from(status: tonic::Status) -> Error {
+    pub(crate) fn from_tonic(status: tonic::Status) -> Error {
         if let Some(undecodable) = find_cause::<UndecodableResponse>(&status) {
             return Error::invalid_response("response", undecodable.0.clone());
         }
@@ -987,10 +1180,10 @@ impl From<tonic::Status> for Error {
             ));
         }
         if std::error::Error::source(&status).is_some() {
-            let message = format!("{}: {}", Code::from(status.code()), status.message());
+            let message = format!("{}: {}", Code::from_tonic(status.code()), status.message());
             return Error::Transport(TransportError::new(message, status));
         }
-        let code = Code::from(status.code());
+        let code = Code::from_tonic(status.code());
         let message = status.message().to_owned();
         let details = status.details().to_vec();
         Error::from_status(Status::from_parts(
@@ -1083,7 +1276,7 @@ mod tests {
             (tonic::Code::DataLoss, |e| matches!(e, Error::Other(_))),
         ];
         for (grpc, is_variant) in table {
-            let error = Error::from(tonic::Status::new(grpc, "boom"));
+            let error = Error::from_tonic(tonic::Status::new(grpc, "boom"));
             assert!(is_variant(&error), "{grpc:?} became {error:?}");
             assert_eq!(error.code().map(Code::grpc_code), Some(grpc as i32));
         }
@@ -1100,6 +1293,82 @@ mod tests {
         assert_eq!(Code::from_grpc(-1), None);
         assert_eq!(Code::NotFound.http_status(), 404);
         assert_eq!(Code::ResourceExhausted.http_status(), 429);
+    }
+
+    #[test]
+    fn display_and_as_str_spell_every_code_alike() {
+        for code in Code::ALL {
+            assert_eq!(code.to_string(), code.as_str().to_ascii_uppercase());
+        }
+        assert_eq!(Code::Cancelled.to_string(), "CANCELED");
+        assert_eq!(Code::from_connect_name("cancelled"), Some(Code::Cancelled));
+        let error = Error::from_tonic(tonic::Status::cancelled("stop"));
+        assert_eq!(error.to_string(), "CANCELED: stop");
+    }
+
+    #[test]
+    fn only_errors_of_an_uncertain_creation_carry_its_key() {
+        let key = "fi-0123";
+        let uncertain = [
+            Error::invalid_response("invite.id", "required field is missing"),
+            Error::Transport(TransportError::new("reset", "connection reset")),
+            Error::from_status(Status::local(Code::DeadlineExceeded, "late")),
+            Error::from_status(Status::local(Code::Internal, "oops")),
+        ];
+        for error in uncertain {
+            let error = error.with_idempotency_key(key);
+            assert_eq!(error.idempotency_key(), Some(key), "{error:?}");
+            assert!(
+                error.to_string().contains("may have been created"),
+                "{error}"
+            );
+        }
+        // The server said no, or nothing was sent: nothing was created.
+        let certain = [
+            Error::from_status(Status::local(Code::FailedPrecondition, "member")),
+            Error::from_status(Status::local(Code::Unavailable, "down")),
+            Error::Transport(TransportError::unsent("refused", "connection refused")),
+            Error::invalid_request("email", "empty"),
+        ];
+        for error in certain {
+            let error = error.with_idempotency_key(key);
+            assert_eq!(error.idempotency_key(), None, "{error:?}");
+            assert!(
+                !error.to_string().contains("may have been created"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_error_names_its_kind() {
+        let cases = [
+            (
+                Error::from_status(Status::local(Code::NotFound, "gone")),
+                ErrorKind::Status,
+                "status",
+            ),
+            (
+                Error::Transport(TransportError::unsent("down", "refused")),
+                ErrorKind::Transport,
+                "transport",
+            ),
+            (
+                Error::invalid_request("email", "empty"),
+                ErrorKind::InvalidRequest,
+                "invalid_request",
+            ),
+            (
+                Error::invalid_response("invite.id", "missing"),
+                ErrorKind::InvalidResponse,
+                "invalid_response",
+            ),
+        ];
+        for (error, kind, name) in cases {
+            assert_eq!(error.kind(), kind, "{error:?}");
+            assert_eq!(error.kind().to_string(), name);
+            assert_eq!(error.code().is_some(), kind == ErrorKind::Status);
+        }
     }
 
     #[test]
@@ -1123,7 +1392,7 @@ mod tests {
         );
         let status =
             tonic::Status::with_details(tonic::Code::ResourceExhausted, "slow down", bytes.into());
-        let error = Error::from(status);
+        let error = Error::from_tonic(status);
         assert!(matches!(error, Error::ResourceExhausted(_)));
         assert_eq!(error.reason(), Some(&Reason::RateLimitExceeded));
         assert_eq!(error.request_id(), Some("req_01arwx4k8xrgqskvxq69gdn019"));
@@ -1147,7 +1416,7 @@ mod tests {
             3,
             vec![stranger, error_detail("brand_new_reason", "", "email")],
         );
-        let error = Error::from(tonic::Status::with_details(
+        let error = Error::from_tonic(tonic::Status::with_details(
             tonic::Code::InvalidArgument,
             "bad",
             bytes.into(),
@@ -1162,7 +1431,7 @@ mod tests {
 
     #[test]
     fn garbage_details_keep_code_and_message() {
-        let error = Error::from(tonic::Status::with_details(
+        let error = Error::from_tonic(tonic::Status::with_details(
             tonic::Code::NotFound,
             "gone",
             vec![0xff, 0xff, 0xff, 0x01].into(),

@@ -1,11 +1,19 @@
 //! Typed identifiers: [`OrganizationId`], [`InviteId`] and [`UserId`].
 //!
-//! Each can only hold a value that matches the SPEC pattern
-//! `^<prefix>_[0-9a-hjkmnp-tv-z]{26}$` (a prefix and a lowercase ULID), so a
-//! value of these types is known to be well-formed before any call is sent.
-//! Parse them with [`str::parse`]; the client's methods also accept plain
-//! strings through [`IntoId`] and report a malformed one as
-//! [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the field.
+//! Strict on the way in, tolerant on the way out:
+//!
+//! - **What you pass** is checked against the SPEC pattern
+//!   `^<prefix>_[0-9a-hjkmnp-tv-z]{26}$` (a known prefix and a lowercase
+//!   ULID) before any call is sent. Parse IDs with [`str::parse`]; the
+//!   client's methods also accept plain strings through [`IntoId`] and
+//!   report a malformed one as
+//!   [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the field.
+//! - **What a server sends** is only required to be an ID at all: non-empty,
+//!   at most [`MAX_SERVER_ID_BYTES`] bytes of printable ASCII. A newer server
+//!   that introduces a new kind of account (say `bot_...`) or a longer ID
+//!   does not fail the calls that mention it, after it already acted on
+//!   them. Such an ID can be passed back to the client as it is (as a typed
+//!   ID, not re-parsed from a string).
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,6 +46,25 @@ fn has_shape(value: &str, prefix: &str) -> bool {
         .strip_prefix(prefix)
         .and_then(|rest| rest.strip_prefix('_'))
         .is_some_and(|ulid| ulid.len() == ULID_LEN && ulid.bytes().all(is_crockford_lower))
+}
+
+/// The longest ID read from a server, in bytes: far above the SPEC's (31
+/// bytes for `user_...`), low enough that a hostile server cannot make every
+/// ID a megabyte.
+pub const MAX_SERVER_ID_BYTES: usize = 255;
+
+/// Why an ID a server sent cannot be used at all (the check of what a server
+/// sends, looser than [`IdError`]'s pattern).
+pub(crate) fn check_server_id(value: &str) -> Result<(), &'static str> {
+    if value.is_empty() {
+        Err("required field is missing")
+    } else if value.len() > MAX_SERVER_ID_BYTES {
+        Err("ID is longer than 255 bytes")
+    } else if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        Err("ID contains a character that is not printable ASCII")
+    } else {
+        Ok(())
+    }
 }
 
 /// Why a string is not a valid identifier of the kind asked for.
@@ -99,8 +126,16 @@ macro_rules! id_type {
                 }
             }
 
+            /// An ID as a server sent it, checked only by
+            /// [`check_server_id`] so that a newer server's new kind of ID
+            /// is read rather than refused; keeps `value`'s allocation.
+            pub(crate) fn from_server(value: String) -> Result<Self, &'static str> {
+                check_server_id(&value)?;
+                Ok($name(value))
+            }
+
             /// [`parse`](Self::parse) that keeps `value`'s allocation (no
-            /// copy), for IDs read from responses.
+            /// copy).
             pub(crate) fn parse_owned(value: String) -> Result<Self, IdError> {
                 if [$($prefix),+].iter().any(|prefix| has_shape(&value, prefix)) {
                     Ok($name(value))
@@ -231,6 +266,20 @@ impl UserId {
     }
 }
 
+macro_rules! prefix_accessor {
+    ($($name:ident),+) => {$(
+        impl $name {
+            /// The part before the first underscore, such as `"org"`: for
+            /// IDs read from a newer server, a prefix this version does not
+            /// know (the ID is kept as sent).
+            pub fn prefix(&self) -> &str {
+                self.0.split_once('_').map_or(self.0.as_str(), |(prefix, _)| prefix)
+            }
+        }
+    )+};
+}
+prefix_accessor!(OrganizationId, InviteId, UserId);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +338,26 @@ mod tests {
             "{message}"
         );
         assert!(message.len() < 300, "{}", message.len());
+    }
+
+    #[test]
+    fn server_ids_are_read_tolerantly_but_bounded() {
+        let bot = UserId::from_server("bot_01h2xcejqtf2nbrexx3vqjhp40".into()).unwrap();
+        assert_eq!(bot.prefix(), "bot");
+        assert!(!bot.is_service_account());
+        // ... while the same string from the caller is refused.
+        assert!(UserId::parse(bot.as_str()).is_err());
+        assert!(InviteId::from_server("inv_2024-01-ABC".into()).is_ok());
+        for bad in [
+            String::new(),
+            "x".repeat(MAX_SERVER_ID_BYTES + 1),
+            "inv 1".into(),
+            "inv_\u{7}".into(),
+            "inv_é".into(),
+        ] {
+            assert!(InviteId::from_server(bad.clone()).is_err(), "{bad:?}");
+        }
+        assert!(InviteId::from_server("x".repeat(MAX_SERVER_ID_BYTES)).is_ok());
     }
 
     #[test]

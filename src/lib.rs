@@ -63,7 +63,9 @@
 //! | `tls` | yes | rustls for `https://` endpoints, trusting the webpki roots |
 //! | `tls-native-roots` | no | also trust the platform's root certificates |
 //! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
-//! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect`) |
+//! | `raw` | no | the tonic/prost surface, **outside the semver promise**: `proto` (generated types and stubs), `ClientBuilder::build_with_channel(tonic Channel)`, `From<tonic::Status> for Error`, `From<tonic::Code> for Code` |
+//! | `testing` | no | [`testing`]: builders of domain values and errors, and a [`Client`] over scripted answers with no network, to unit-test your own code (no dependencies) |
+//! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect` and `raw`) |
 //! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
 //! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |
 //!
@@ -79,19 +81,24 @@ pub mod error;
 pub mod ids;
 pub mod limits;
 pub mod pagination;
+#[cfg(feature = "raw")]
 pub mod proto;
+#[cfg(not(feature = "raw"))]
+mod proto;
 pub mod protocol;
 pub mod rate_limit;
 pub mod retry;
 #[cfg(feature = "test-server")]
 pub mod server;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod transport;
 pub mod types;
 
 pub use auth::ApiKey;
 pub use bulk::{InviteMany, InviteRow, RowOutcome};
 pub use client::{AcceptInvite, Client, ClientBuilder, CreateInvite, InviteAction};
-pub use error::{Code, Error, ErrorDetail, Reason, Result, Status};
+pub use error::{Code, Error, ErrorDetail, ErrorKind, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
 pub use pagination::{InviteStream, ListInvites, PageStream};
 pub use protocol::{HttpVersion, Protocol};

@@ -155,8 +155,8 @@ impl ListInvites {
         self
     }
 
-    /// How many invitations each page holds, 1 to 100; the server's default
-    /// is 50.
+    /// How many invitations each page holds, 1 to 100; 0 (as if unset)
+    /// leaves it to the server, whose default is 50.
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = Some(size);
         self
@@ -191,7 +191,8 @@ impl ListInvites {
             None => None,
         };
         let page_size = match self.page_size {
-            None => 0,
+            // The SPEC: 0 means the server's default.
+            None | Some(0) => 0,
             Some(size) => i32::try_from(size)
                 .ok()
                 .filter(|size| (limits::MIN_PAGE_SIZE..=limits::MAX_PAGE_SIZE).contains(size))
@@ -199,9 +200,10 @@ impl ListInvites {
                     Error::invalid_request(
                         "page_size",
                         format!(
-                            "must be from {} to {}, got {size}",
+                            "must be from {} to {} (or 0 for the server's default of {}), got {size}",
                             limits::MIN_PAGE_SIZE,
-                            limits::MAX_PAGE_SIZE
+                            limits::MAX_PAGE_SIZE,
+                            limits::DEFAULT_PAGE_SIZE,
                         ),
                     )
                 })?,

@@ -1,8 +1,15 @@
-//! The protobuf types and tonic stubs generated from `proto/` at build time.
+//! **Raw surface (feature `raw`), not covered by this crate's semver
+//! promise**: the protobuf types and tonic stubs generated from `proto/` at
+//! build time.
 //!
 //! Most users need none of this: the [`Client`](crate::Client) speaks in the
 //! domain types of [`crate::types`]. It is here for advanced use, such as
-//! calling the raw tonic client or implementing the service yourself.
+//! calling the raw tonic client or implementing the service yourself. These
+//! are tonic's and prost's types: a new major version of either changes them
+//! in a minor release of this crate. Without the `raw` feature (or
+//! `test-server`, which turns it on) this module is private.
+
+#![cfg_attr(not(feature = "raw"), allow(unreachable_pub, dead_code))]
 
 /// The Factify API, package `factify.api.v1beta`.
 pub mod factify {

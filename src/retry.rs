@@ -53,22 +53,31 @@ pub enum Jitter {
 /// let never = RetryPolicy::disabled();
 /// # let _ = (patient, never);
 /// ```
+///
+/// The fields are private: the `with_*` setters are the only way in, so that
+/// every policy holds their checks (at least one attempt, a finite
+/// multiplier of at least 1). Read them back with the getters.
+///
+/// ```compile_fail
+/// let mut policy = factify_invites::retry::RetryPolicy::default();
+/// policy.max_attempts = 0; // private: use `with_max_attempts`, which keeps it >= 1
+/// ```
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included; 1 turns retries off.
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
     /// The backoff before the first retry.
-    pub initial_backoff: Duration,
+    pub(crate) initial_backoff: Duration,
     /// The most any one backoff may grow to.
-    pub max_backoff: Duration,
+    pub(crate) max_backoff: Duration,
     /// How much each backoff grows over the one before.
-    pub multiplier: f64,
+    pub(crate) multiplier: f64,
     /// A cap on the time from the first attempt to the start of the last,
     /// on top of the call's deadline; `None` leaves only the deadline.
-    pub max_elapsed: Option<Duration>,
+    pub(crate) max_elapsed: Option<Duration>,
     /// How the waits are randomized.
-    pub jitter: Jitter,
+    pub(crate) jitter: Jitter,
 }
 
 impl Default for RetryPolicy {
@@ -137,6 +146,36 @@ impl RetryPolicy {
     pub fn with_jitter(mut self, jitter: Jitter) -> Self {
         self.jitter = jitter;
         self
+    }
+
+    /// Attempts in all, the first included (at least 1; 1: no retries).
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The backoff before the first retry.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The most any one backoff may grow to.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// How much each backoff grows over the one before (finite, at least 1).
+    pub fn multiplier(&self) -> f64 {
+        self.multiplier
+    }
+
+    /// The cap on the time spent retrying, if any.
+    pub fn max_elapsed(&self) -> Option<Duration> {
+        self.max_elapsed
+    }
+
+    /// How the waits are randomized.
+    pub fn jitter(&self) -> Jitter {
+        self.jitter
     }
 
     /// The backoff ceiling before retry number `retry` (1 for the first).
@@ -468,6 +507,27 @@ mod tests {
                 "{error}"
             );
         }
+    }
+
+    #[test]
+    fn setters_check_and_getters_read_back() {
+        let policy = RetryPolicy::default()
+            .with_max_attempts(0)
+            .with_multiplier(f64::NAN)
+            .with_initial_backoff(Duration::from_millis(5))
+            .with_max_backoff(Duration::from_millis(50))
+            .with_max_elapsed(Duration::from_secs(1))
+            .with_jitter(Jitter::None);
+        assert_eq!(policy.max_attempts(), 1);
+        assert_eq!(policy.multiplier(), 1.0);
+        assert_eq!(policy.initial_backoff(), Duration::from_millis(5));
+        assert_eq!(policy.max_backoff(), Duration::from_millis(50));
+        assert_eq!(policy.max_elapsed(), Some(Duration::from_secs(1)));
+        assert_eq!(policy.jitter(), Jitter::None);
+        assert_eq!(
+            RetryPolicy::default().with_multiplier(0.5).multiplier(),
+            1.0
+        );
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The domain types the client returns: [`Invite`], [`User`],
 //! [`Organization`], [`InviteStatus`], [`UserType`] and [`Page`].
 //!
-//! They are built from the wire types of [`crate::proto`] by checked
+//! They are built from the generated protobuf types by checked
 //! conversions: a required field the SPEC says every response carries, when
 //! missing, is an [`Error::InvalidResponse`] naming the field, never a
 //! made-up default. Enum values this version does not know are kept as
-//! `Unknown(n)`, so a newer server does not break an older client.
+//! `Unknown(n)`, and IDs are read tolerantly (see [`crate::ids`]), so a
+//! newer server does not break an older client.
 
 use std::fmt;
 
@@ -35,7 +36,7 @@ pub enum InviteStatus {
 impl InviteStatus {
     /// The status for a wire value; `None` for 0 (`UNSPECIFIED`), which no
     /// real invitation has.
-    pub fn from_wire(value: i32) -> Option<InviteStatus> {
+    pub(crate) fn from_wire(value: i32) -> Option<InviteStatus> {
         use proto::OrganizationInviteStatus as Wire;
         Some(match Wire::try_from(value) {
             Ok(Wire::Unspecified) => return None,
@@ -48,7 +49,7 @@ impl InviteStatus {
     }
 
     /// The wire value of `OrganizationInviteStatus`.
-    pub fn to_wire(self) -> i32 {
+    pub(crate) fn to_wire(self) -> i32 {
         use proto::OrganizationInviteStatus as Wire;
         match self {
             InviteStatus::Pending => Wire::Pending as i32,
@@ -74,7 +75,7 @@ pub enum UserType {
 
 impl UserType {
     /// The type for a wire value; `None` for 0 (`UNSPECIFIED`).
-    pub fn from_wire(value: i32) -> Option<UserType> {
+    pub(crate) fn from_wire(value: i32) -> Option<UserType> {
         use proto::UserType as Wire;
         Some(match Wire::try_from(value) {
             Ok(Wire::Unspecified) => return None,
@@ -224,16 +225,15 @@ fn non_empty(value: String, at: &At<'_>, field: &str) -> Result<String> {
     }
 }
 
-fn parse_id<T>(
+/// Reads an ID the server sent: required, and tolerantly checked (see
+/// [`crate::ids`]), so that a newer server's new kind of ID is not refused.
+fn server_id<T>(
     value: String,
     at: &At<'_>,
     field: &str,
-    parse: fn(String) -> Result<T, crate::IdError>,
+    read: fn(String) -> Result<T, &'static str>,
 ) -> Result<T> {
-    if value.is_empty() {
-        return Err(missing(at, field));
-    }
-    parse(value).map_err(|err| Error::invalid_response(at.path(field), err.to_string()))
+    read(value).map_err(|why| Error::invalid_response(at.path(field), why))
 }
 
 fn time(value: Option<prost_types::Timestamp>, at: &At<'_>, field: &str) -> Result<DateTime<Utc>> {
@@ -248,7 +248,7 @@ fn time(value: Option<prost_types::Timestamp>, at: &At<'_>, field: &str) -> Resu
 fn user_at(user: Option<proto::User>, at: &At<'_>) -> Result<User> {
     let user = user.ok_or_else(|| at.missing())?;
     Ok(User {
-        id: parse_id(user.id, at, "id", UserId::parse_owned)?,
+        id: server_id(user.id, at, "id", UserId::from_server)?,
         user_type: UserType::from_wire(user.r#type).ok_or_else(|| missing(at, "type"))?,
         name: non_empty(user.name, at, "name")?,
         email: user.email,
@@ -280,12 +280,12 @@ fn invite_at(invite: Option<proto::OrganizationInvite>, at: &At<'_>) -> Result<I
         (None, Some(_)) => return Err(missing(at, "accepted_at")),
     };
     Ok(Invite {
-        id: parse_id(invite.id, at, "id", InviteId::parse_owned)?,
-        organization_id: parse_id(
+        id: server_id(invite.id, at, "id", InviteId::from_server)?,
+        organization_id: server_id(
             invite.organization_id,
             at,
             "organization_id",
-            OrganizationId::parse_owned,
+            OrganizationId::from_server,
         )?,
         email: non_empty(invite.email, at, "email")?,
         status: InviteStatus::from_wire(invite.status).ok_or_else(|| missing(at, "status"))?,
@@ -305,7 +305,7 @@ pub(crate) fn organization_from_wire(
     let at = At::Field(parent);
     let organization = organization.ok_or_else(|| at.missing())?;
     Ok(Organization {
-        id: parse_id(organization.id, &at, "id", OrganizationId::parse_owned)?,
+        id: server_id(organization.id, &at, "id", OrganizationId::from_server)?,
         name: organization.name,
         created_at: time(organization.created_at, &at, "created_at")?,
         logo_image_url: organization.logo_image_url,
@@ -429,7 +429,7 @@ mod tests {
     #[test]
     fn malformed_values_are_errors_not_panics() {
         let mut wire = wire_invite();
-        wire.id = "inv_not-a-ulid".into();
+        wire.id = "inv_\n".into();
         assert_eq!(
             field_of(invite_from_wire(Some(wire), "invite")),
             "invite.id"
@@ -459,7 +459,7 @@ mod tests {
     #[test]
     fn a_broken_item_of_a_page_is_named_by_its_index() {
         let mut broken = wire_invite();
-        broken.sender.as_mut().unwrap().id = "user_nope".into();
+        broken.sender.as_mut().unwrap().id = "user nope".into();
         let response = proto::ListOrganizationInvitesResponse {
             items: vec![wire_invite(), broken],
             pagination: Some(proto::Pagination::default()),
@@ -478,6 +478,17 @@ mod tests {
             field_of(invite_from_wire(Some(accepted), "invite")),
             "invite.accepted_by.name"
         );
+    }
+
+    #[test]
+    fn ids_of_a_newer_server_are_read_as_sent() {
+        let mut wire = wire_invite();
+        wire.sender.as_mut().unwrap().id = "bot_01h2xcejqtf2nbrexx3vqjhp40".into();
+        wire.id = "inv_0123456789abcdefghijklmnopqrstuv".into();
+        let invite = invite_from_wire(Some(wire), "invite").unwrap();
+        assert_eq!(invite.sender.id.as_str(), "bot_01h2xcejqtf2nbrexx3vqjhp40");
+        assert_eq!(invite.sender.id.prefix(), "bot");
+        assert_eq!(invite.id.as_str(), "inv_0123456789abcdefghijklmnopqrstuv");
     }
 
     #[test]

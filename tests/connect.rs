@@ -876,3 +876,57 @@ async fn curl_speaks_connect_json_to_the_reference_server() {
     .unwrap();
     assert_eq!((status, json), (404, serde_json::Value::Null));
 }
+
+// ---- a server that speaks only HTTP/2 in the clear ----
+
+/// The default [`HttpVersion::Auto`] sends HTTP/1.1 to `http://`; a server
+/// that speaks only h2c there drops it. The error says what to set (and
+/// setting it works), rather than hyper-util's bare `client error
+/// (SendRequest)`.
+#[tokio::test]
+async fn an_h2c_only_server_gets_an_error_saying_to_choose_http2() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service =
+                hyper::service::service_fn(|_: http::Request<hyper::body::Incoming>| async {
+                    let mut response =
+                        http::Response::new(Full::new(Bytes::from(create_response())));
+                    response
+                        .headers_mut()
+                        .insert("content-type", "application/proto".parse().unwrap());
+                    Ok::<_, Infallible>(response)
+                });
+            tokio::spawn(
+                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service),
+            );
+        }
+    });
+    let client = connect_client(&endpoint, Protocol::ConnectProto).await;
+    let err = client
+        .create_invite(ORG, "ada@example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("http_version(HttpVersion::Http2)"),
+        "{message}"
+    );
+    assert_ne!(
+        message,
+        "transport error: CreateOrganizationInvite over Connect: client error (SendRequest)"
+    );
+
+    let client = Client::builder()
+        .endpoint(&endpoint)
+        .api_key(KEY)
+        .protocol(Protocol::ConnectProto)
+        .http_version(HttpVersion::Http2)
+        .connect()
+        .await
+        .unwrap();
+    client.create_invite(ORG, "ada@example.com").await.unwrap();
+}

@@ -110,7 +110,7 @@ fn classify(status: tonic::Status, server_sent_status: bool) -> Error {
     if made_by_tonic {
         return Error::invalid_response("response", status.message().to_owned());
     }
-    Error::from(status)
+    Error::from_tonic(status)
 }
 
 /// prost's codec, whose decoder marks a response it cannot decode with

@@ -115,6 +115,9 @@ pub(crate) enum Transport {
     /// The Connect protocol over HTTP/1.1 or HTTP/2, through hyper.
     #[cfg(feature = "connect")]
     Connect(Box<ConnectTransport>),
+    /// Scripted answers and no network, for users' tests.
+    #[cfg(feature = "testing")]
+    Scripted(crate::testing::ScriptTransport),
 }
 
 impl Transport {
@@ -129,6 +132,8 @@ impl Transport {
             Transport::Grpc(grpc) => grpc.unary(attempt, request).await,
             #[cfg(feature = "connect")]
             Transport::Connect(connect) => connect.unary(attempt, request).await,
+            #[cfg(feature = "testing")]
+            Transport::Scripted(script) => script.unary(attempt, request).await,
         }
     }
 }

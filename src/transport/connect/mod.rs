@@ -190,7 +190,13 @@ impl ConnectTransport {
         let method = attempt.rpc.name;
         let request = self.request(attempt, &request)?;
         let response = self.client.request(request).await.map_err(|err| {
-            let message = format!("{method} over Connect: {err}");
+            // A refused connection is not a protocol mismatch: no hint then.
+            let hint = if err.is_connect() {
+                ""
+            } else {
+                self.http1_hint()
+            };
+            let message = format!("{method} over Connect: {}{hint}", error_chain(&err));
             Error::Transport(if err.is_connect() {
                 TransportError::unsent(message, err)
             } else {
@@ -227,6 +233,19 @@ impl ConnectTransport {
         let bytes = decompress(&parts.headers, bytes, limit)?;
         wire::decode(self.config.codec, method, Side::Response, &bytes, false)
             .map_err(|message| Error::invalid_response("response", message))
+    }
+
+    /// What to add to a failure of a request sent as HTTP/1.1 in the clear:
+    /// such a request is what [`HttpVersion::Auto`] sends to `http://`, and
+    /// a server that speaks only HTTP/2 there (h2c) drops it unanswered.
+    fn http1_hint(&self) -> &'static str {
+        let plaintext = self.config.endpoint.scheme_str() == Some("http");
+        if plaintext && self.config.http != HttpVersion::Http2 {
+            "; the request was sent as HTTP/1.1: if the server speaks only HTTP/2 \
+             over http:// (h2c), set ClientBuilder::http_version(HttpVersion::Http2)"
+        } else {
+            ""
+        }
     }
 
     /// The HTTP request of one attempt.
@@ -279,6 +298,22 @@ impl ConnectTransport {
         *request.headers_mut() = headers;
         Ok(request)
     }
+}
+
+/// An error and its causes, `: `-separated: hyper-util's own message
+/// ("client error (SendRequest)") says nothing of what went wrong.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// Why a body could not be read whole.
