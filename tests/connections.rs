@@ -11,6 +11,7 @@ use common::start_server;
 use factify_invites::server::Method;
 use factify_invites::{Client, ClientBuilder, HttpVersion, Protocol};
 use proxy::Proxy;
+use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clones_of_a_grpc_client_share_one_connection() {
@@ -93,4 +94,77 @@ async fn separately_built_clients_open_their_own_connections() {
         .await
         .unwrap();
     assert_eq!(proxy.accepted(), 2);
+}
+
+/// How long after every open connection freezes (the sockets stay open and
+/// carry nothing) the client answers again: calls of 1 s each, repeated
+/// until one succeeds. Also returns how many calls failed meanwhile.
+async fn recovery_after_freeze(builder: ClientBuilder) -> (Duration, usize) {
+    let env = start_server().await;
+    let org = env.fixture.organization.to_string();
+    let proxy = Proxy::start(env.running.addr()).await;
+    let client = builder
+        .endpoint(proxy.endpoint())
+        .api_key(&env.fixture.admin_key)
+        .connect()
+        .await
+        .unwrap();
+    client.list_invites(&org).await.unwrap();
+
+    proxy.freeze_all();
+    let frozen_at = std::time::Instant::now();
+    let mut failed = 0;
+    loop {
+        let call = client
+            .list_invites(&org)
+            .timeout(Duration::from_secs(1))
+            .await;
+        match call {
+            Ok(_) => break,
+            Err(_) => failed += 1,
+        }
+        // Far beyond any recovery the keep-alive promises: give up, so a
+        // regression fails rather than hangs.
+        assert!(
+            frozen_at.elapsed() < Duration::from_secs(120),
+            "the client never recovered from a frozen connection"
+        );
+    }
+    let recovery = frozen_at.elapsed();
+    eprintln!("recovered from a frozen connection after {recovery:?} ({failed} calls failed)");
+    (recovery, failed)
+}
+
+/// The bound asserted on recovery from a frozen connection: the keep-alive
+/// (5 s between pings, 5 s for the answer) detects it within 10 s; the rest
+/// is slack for a loaded two-core machine. The old 30 s + 20 s keep-alive
+/// took about 48 s.
+const RECOVERY_BOUND: Duration = Duration::from_secs(25);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grpc_client_replaces_a_frozen_connection() {
+    let (recovery, _) = recovery_after_freeze(Client::builder()).await;
+    assert!(recovery < RECOVERY_BOUND, "recovery took {recovery:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_http2_client_replaces_a_frozen_connection() {
+    let (recovery, _) = recovery_after_freeze(
+        Client::builder()
+            .protocol(Protocol::ConnectProto)
+            .http_version(HttpVersion::Http2),
+    )
+    .await;
+    assert!(recovery < RECOVERY_BOUND, "recovery took {recovery:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_http1_call_that_times_out_does_not_return_its_connection_to_the_pool() {
+    // One frozen keep-alive connection in the pool: the call that draws it
+    // times out, and the connection is closed rather than pooled again, so
+    // the next call opens a fresh one.
+    let (recovery, failed) =
+        recovery_after_freeze(Client::builder().protocol(Protocol::ConnectProto)).await;
+    assert!(failed <= 2, "{failed} calls drew the frozen connection");
+    assert!(recovery < RECOVERY_BOUND, "recovery took {recovery:?}");
 }

@@ -1,6 +1,9 @@
 //! A TCP proxy on `127.0.0.1:0` in front of a server, that a test can tell
 //! to cut every open connection at once (the peer sees a reset), to show a
-//! connection failing in the middle of a call or of a paginated stream.
+//! connection failing in the middle of a call or of a paginated stream; or
+//! to freeze them (the sockets stay open and carry no more bytes, as when a
+//! NAT or a peer silently drops a connection); and that counts the
+//! connections clients open, and the most open at once.
 
 #![allow(unreachable_pub, dead_code)]
 
@@ -9,13 +12,36 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// One forwarded connection: its task, and the switch that freezes it.
+struct Connection {
+    task: JoinHandle<()>,
+    freeze: watch::Sender<bool>,
+}
+
+/// Counts a connection as open while it lives.
+struct OpenGuard(Arc<Counters>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    accepted: AtomicUsize,
+    open: AtomicUsize,
+    peak_open: AtomicUsize,
+}
 
 /// The proxy; dropping it stops it and cuts its connections.
 pub struct Proxy {
     addr: SocketAddr,
-    accepted: Arc<AtomicUsize>,
-    connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    counters: Arc<Counters>,
+    connections: Arc<Mutex<Vec<Connection>>>,
     acceptor: JoinHandle<()>,
 }
 
@@ -24,27 +50,44 @@ impl Proxy {
     pub async fn start(upstream: SocketAddr) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
         let addr = listener.local_addr().expect("proxy address");
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let counters = Arc::new(Counters::default());
+        let connections: Arc<Mutex<Vec<Connection>>> = Arc::default();
         let acceptor = tokio::spawn({
-            let accepted = accepted.clone();
+            let counters = counters.clone();
             let connections = connections.clone();
             async move {
                 while let Ok((mut inbound, _)) = listener.accept().await {
-                    accepted.fetch_add(1, Ordering::SeqCst);
+                    counters.accepted.fetch_add(1, Ordering::SeqCst);
+                    let open = counters.open.fetch_add(1, Ordering::SeqCst) + 1;
+                    counters.peak_open.fetch_max(open, Ordering::SeqCst);
+                    let guard = OpenGuard(counters.clone());
+                    let (freeze, mut frozen) = watch::channel(false);
                     let task = tokio::spawn(async move {
+                        let _guard = guard;
                         let Ok(mut outbound) = TcpStream::connect(upstream).await else {
                             return;
                         };
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        let forward = tokio::io::copy_bidirectional(&mut inbound, &mut outbound);
+                        let freeze = async move {
+                            let _ = frozen.wait_for(|frozen| *frozen).await;
+                        };
+                        tokio::select! {
+                            _ = forward => return,
+                            _ = freeze => {}
+                        }
+                        // Frozen: hold both sockets open, carrying nothing,
+                        // until the test cuts them or drops the proxy.
+                        std::future::pending::<()>().await;
                     });
-                    connections.lock().unwrap().push(task);
+                    let mut connections = connections.lock().unwrap();
+                    connections.retain(|connection| !connection.task.is_finished());
+                    connections.push(Connection { task, freeze });
                 }
             }
         });
         Proxy {
             addr,
-            accepted,
+            counters,
             connections,
             acceptor,
         }
@@ -57,13 +100,32 @@ impl Proxy {
 
     /// How many connections clients have opened through the proxy.
     pub fn accepted(&self) -> usize {
-        self.accepted.load(Ordering::SeqCst)
+        self.counters.accepted.load(Ordering::SeqCst)
+    }
+
+    /// How many connections are open now.
+    pub fn open(&self) -> usize {
+        self.counters.open.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at once.
+    pub fn peak_open(&self) -> usize {
+        self.counters.peak_open.load(Ordering::SeqCst)
     }
 
     /// Cuts every open connection: both sockets are dropped mid-stream.
     pub fn cut_all(&self) {
-        for task in self.connections.lock().unwrap().drain(..) {
-            task.abort();
+        for connection in self.connections.lock().unwrap().drain(..) {
+            connection.task.abort();
+        }
+    }
+
+    /// Freezes every open connection: from now on it carries no bytes in
+    /// either direction, but both sockets stay open (no FIN, no reset).
+    /// Connections opened later are forwarded normally.
+    pub fn freeze_all(&self) {
+        for connection in self.connections.lock().unwrap().iter() {
+            let _ = connection.freeze.send(true);
         }
     }
 }

@@ -62,6 +62,13 @@ pub(crate) struct ConnectConfig {
     pub(crate) gzip: bool,
     /// How long opening a connection may take.
     pub(crate) connect_timeout: Duration,
+    /// How long an HTTP/2 connection with calls in flight may stay silent
+    /// before it is pinged.
+    pub(crate) keep_alive_interval: Duration,
+    /// How long a ping may go unanswered before the connection is closed.
+    pub(crate) keep_alive_timeout: Duration,
+    /// The most connections open to the server at once (HTTP/1.1).
+    pub(crate) max_connections: usize,
     /// The `User-Agent` header.
     pub(crate) user_agent: HeaderValue,
     /// The largest response body accepted (after decompression).
@@ -136,8 +143,8 @@ impl ConnectTransport {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .http2_only(config.http == HttpVersion::Http2)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .http2_keep_alive_timeout(Duration::from_secs(20))
+            .http2_keep_alive_interval(config.keep_alive_interval)
+            .http2_keep_alive_timeout(config.keep_alive_timeout)
             .build(connector.clone());
         let base = config.endpoint.to_string().trim_end_matches('/').to_owned();
         Ok(ConnectTransport {
