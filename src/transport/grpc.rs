@@ -2,14 +2,12 @@
 
 use std::future::Future;
 
-use futures::future::Either;
-use futures::FutureExt;
 use tonic::client::Grpc;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
 use super::Attempt;
-use crate::error::{Code, Error, Result, Status, TransportError};
+use crate::error::{Error, Result, TransportError};
 
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
 #[derive(Debug, Clone)]
@@ -25,13 +23,13 @@ impl GrpcTransport {
         }
     }
 
-    /// Sends one request and waits for its response, for at most `timeout`
-    /// (also sent to the server as the gRPC deadline).
+    /// Sends one request and waits for its response. The attempt's timeout
+    /// is sent to the server as the gRPC deadline (`grpc-timeout`); the
+    /// caller enforces it ([`super::within_deadline`]).
     ///
     /// The request is prepared here and the returned future is the call
-    /// itself, under its deadline: not an `async fn`, whose state would hold
-    /// the request a second time, making the future every call moves and
-    /// boxes larger.
+    /// itself: not an `async fn`, whose state would hold the request a
+    /// second time, making the future every call moves and boxes larger.
     pub(crate) fn unary<Req, Resp>(
         &self,
         attempt: Attempt<'_>,
@@ -60,7 +58,7 @@ impl GrpcTransport {
         }
 
         let mut grpc = self.grpc.clone();
-        let call = async move {
+        async move {
             grpc.ready().await.map_err(|err| {
                 Error::Transport(TransportError::unsent(
                     "the connection to the server is not ready",
@@ -72,19 +70,6 @@ impl GrpcTransport {
                 .unary(request, PathAndQuery::from_static(rpc.path), codec)
                 .await?;
             Ok(response.into_inner())
-        };
-        match timeout {
-            // The server enforces the deadline it was sent, but a stalled
-            // connection would never answer: the client keeps its own timer.
-            Some(limit) => Either::Left(tokio::time::timeout(limit, call).map(move |outcome| {
-                outcome.unwrap_or_else(|_| {
-                    Err(Error::DeadlineExceeded(Status::local(
-                        Code::DeadlineExceeded,
-                        format!("{} did not answer within {limit:?}", rpc.name),
-                    )))
-                })
-            })),
-            None => Either::Right(call),
         }
     }
 }

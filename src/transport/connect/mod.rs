@@ -10,6 +10,7 @@
 //! specification. `X-RateLimit-Reset` (or `Retry-After`) stands in for a
 //! missing `RetryInfo`, so the client's cool-down honours it.
 
+mod pool;
 pub(crate) mod wire;
 
 use std::fmt;
@@ -27,6 +28,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use self::pool::{CallGate, LimitedConnector};
 use self::wire::{Codec, GunzipError, Side};
 use super::Attempt;
 use crate::error::{Code, Error, Result, Status, TransportError};
@@ -75,10 +77,14 @@ pub(crate) struct ConnectConfig {
     pub(crate) max_response_bytes: usize,
 }
 
-/// The Connect protocol over one hyper-util connection pool.
+/// The Connect protocol over one hyper-util connection pool, bounded by
+/// [`pool`].
 #[derive(Clone)]
 pub(crate) struct ConnectTransport {
-    client: Client<Connector, Full<Bytes>>,
+    client: Client<LimitedConnector<Connector>, Full<Bytes>>,
+    /// Admits HTTP/1.1 calls only as fast as connections free up.
+    gate: std::sync::Arc<CallGate>,
+    /// The connector without the limit, for the probe of `connect()`.
     connector: Connector,
     /// The endpoint without a trailing slash; method paths are appended.
     base: String,
@@ -118,6 +124,12 @@ fn tls_config() -> Result<rustls::ClientConfig> {
 impl ConnectTransport {
     /// A transport for `config`; connects lazily, on the first call.
     pub(crate) fn new(config: ConnectConfig) -> Result<ConnectTransport> {
+        if config.max_connections == 0 {
+            return Err(Error::invalid_request(
+                "max_connections_per_host",
+                "must be at least 1",
+            ));
+        }
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(config.connect_timeout));
         http.set_nodelay(true);
@@ -142,13 +154,20 @@ impl ConnectTransport {
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(config.max_connections)
             .http2_only(config.http == HttpVersion::Http2)
             .http2_keep_alive_interval(config.keep_alive_interval)
             .http2_keep_alive_timeout(config.keep_alive_timeout)
-            .build(connector.clone());
+            .build(LimitedConnector::new(
+                connector.clone(),
+                config.max_connections,
+                config.connect_timeout,
+            ));
+        let gate = CallGate::new(config.max_connections, config.http == HttpVersion::Http2);
         let base = config.endpoint.to_string().trim_end_matches('/').to_owned();
         Ok(ConnectTransport {
             client,
+            gate: std::sync::Arc::new(gate),
             connector,
             base,
             config,
@@ -171,34 +190,19 @@ impl ConnectTransport {
         }
     }
 
-    /// Sends one request and waits for its response, for at most the
-    /// attempt's timeout (also sent to the server as `Connect-Timeout-Ms`).
+    /// Sends one request and waits for its response. The attempt's timeout
+    /// is sent to the server as `Connect-Timeout-Ms`; the caller enforces
+    /// it ([`super::within_deadline`]).
     pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
-    where
-        Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
-    {
-        let call = self.call(attempt, request);
-        match attempt.timeout {
-            // The server enforces the deadline it was sent, but a stalled
-            // connection would never answer: the client keeps its own timer.
-            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                Err(Error::DeadlineExceeded(Status::local(
-                    Code::DeadlineExceeded,
-                    format!("{} did not answer within {limit:?}", attempt.rpc.name),
-                )))
-            }),
-            None => call.await,
-        }
-    }
-
-    async fn call<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
     where
         Req: prost::Message,
         Resp: prost::Message + Default,
     {
         let method = attempt.rpc.name;
         let request = self.request(attempt, &request)?;
+        // Held until the response has been read whole: over HTTP/1.1 the
+        // connection is busy until then.
+        let _turn = self.gate.enter().await;
         let response = self.client.request(request).await.map_err(|err| {
             let message = format!("{method} over Connect: {err}");
             Error::Transport(if err.is_connect() {
@@ -207,6 +211,7 @@ impl ConnectTransport {
                 TransportError::new(message, err)
             })
         })?;
+        self.gate.saw(response.version());
         let (parts, body) = response.into_parts();
         if parts.status != http::StatusCode::OK {
             return Err(error_from_response(parts, body).await);

@@ -1,0 +1,202 @@
+//! The bound on a Connect client's connections: at most
+//! `max_connections_per_host` connections open to the server at once (idle
+//! ones included), and, while calls are known to go over HTTP/1.1, at most
+//! that many calls in flight; the others wait, inside their deadline, for a
+//! free connection.
+//!
+//! hyper-util's pool has a limit on *idle* connections only: every call in
+//! flight that finds none idle opens one more. Two permits close that gap.
+//! A [`LimitedConnector`] under the pool holds one permit per open socket
+//! (given back when hyper drops the socket), so no race inside the pool can
+//! open more. A [`CallGate`] in front of it admits as many HTTP/1.1 calls
+//! as there are connections, so that a waiting call queues (first come,
+//! first served) rather than asking for a connection it cannot get. Once a
+//! response says the server speaks HTTP/2, every call shares one
+//! multiplexed connection and the gate stands open.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::Uri;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::Service;
+
+/// A boxed error of a connector.
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Admits calls while HTTP/1.1 is in use: at most one per connection.
+#[derive(Debug)]
+pub(crate) struct CallGate {
+    permits: Arc<Semaphore>,
+    /// Set once a response came over HTTP/2: the gate then admits everyone.
+    multiplexed: AtomicBool,
+}
+
+impl CallGate {
+    /// A gate for `max` connections; open from the start if the transport
+    /// speaks HTTP/2 only.
+    pub(crate) fn new(max: usize, http2_only: bool) -> CallGate {
+        CallGate {
+            permits: Arc::new(Semaphore::new(max)),
+            multiplexed: AtomicBool::new(http2_only),
+        }
+    }
+
+    /// Waits for a turn; the call keeps the permit until its response has
+    /// been read whole (or it is dropped). `None` over HTTP/2.
+    pub(crate) async fn enter(&self) -> Option<OwnedSemaphorePermit> {
+        if self.multiplexed.load(Ordering::Relaxed) {
+            return None;
+        }
+        // The semaphore is never closed.
+        self.permits.clone().acquire_owned().await.ok()
+    }
+
+    /// Records the HTTP version of a response.
+    pub(crate) fn saw(&self, version: http::Version) {
+        if version == http::Version::HTTP_2 {
+            self.multiplexed.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A connector that opens a connection only while fewer than the maximum
+/// are open.
+#[derive(Debug, Clone)]
+pub(crate) struct LimitedConnector<C> {
+    inner: C,
+    permits: Arc<Semaphore>,
+    max: usize,
+    /// How long a connection attempt waits for another connection to close.
+    wait: Duration,
+}
+
+impl<C> LimitedConnector<C> {
+    /// Limits `inner` to `max` open connections; an attempt waits at most
+    /// `wait` for one of them to close.
+    pub(crate) fn new(inner: C, max: usize, wait: Duration) -> LimitedConnector<C> {
+        LimitedConnector {
+            inner,
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+            wait,
+        }
+    }
+}
+
+/// No connection closed in time to make room for a new one.
+#[derive(Debug)]
+struct PoolFull {
+    max: usize,
+    wait: Duration,
+}
+
+impl fmt::Display for PoolFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "all {} connections to the server (max_connections_per_host) stayed busy for {:?}",
+            self.max, self.wait
+        )
+    }
+}
+
+impl std::error::Error for PoolFull {}
+
+impl<C> Service<Uri> for LimitedConnector<C>
+where
+    C: Service<Uri> + Clone + Send + 'static,
+    C::Future: Send,
+    C::Response: Send,
+    C::Error: Into<BoxError>,
+{
+    type Response = Counted<C::Response>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        // The connector that was polled ready makes the call; a clone
+        // takes its place (tower's convention).
+        let fresh = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, fresh);
+        let permits = self.permits.clone();
+        let (max, wait) = (self.max, self.wait);
+        Box::pin(async move {
+            let permit = match tokio::time::timeout(wait, permits.acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                // The semaphore is never closed; a timeout is a full pool.
+                Ok(Err(_)) | Err(_) => return Err(Box::new(PoolFull { max, wait }) as BoxError),
+            };
+            let io = inner.call(uri).await.map_err(Into::into)?;
+            Ok(Counted {
+                io,
+                _permit: permit,
+            })
+        })
+    }
+}
+
+/// A connection that holds its place in the limit until hyper drops it.
+#[derive(Debug)]
+pub(crate) struct Counted<T> {
+    io: T,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl<T: Connection> Connection for Counted<T> {
+    fn connected(&self) -> Connected {
+        self.io.connected()
+    }
+}
+
+impl<T: Read + Unpin> Read for Counted<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: Write + Unpin> Write for Counted<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
