@@ -17,7 +17,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clones_of_a_grpc_client_share_one_connection() {
     // `connect()` opens the connection every call then uses.
-    clones_share_one_connection(Client::builder(), 0).await;
+    clones_share_one_connection(Client::builder(), 1).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,14 +28,19 @@ async fn clones_of_a_connect_client_over_http2_share_one_connection() {
         Client::builder()
             .protocol(Protocol::ConnectProto)
             .http_version(HttpVersion::Http2),
-        1,
+        2,
     )
     .await;
 }
 
-/// Makes 1,280 calls from 64 clones at once and checks that they opened
-/// exactly `opened_by_calls` connections beyond those `connect()` opened.
-async fn clones_share_one_connection(builder: ClientBuilder, opened_by_calls: usize) {
+/// Makes 1,280 calls from 64 clones at once and checks that the client
+/// opened no more than `expected` connections in all: had each clone its
+/// own, there would be 64 more. The count is read at the end, when the
+/// proxy has surely accepted them all (read right after `connect()`, it
+/// could miss the connection just made: that failed 1 run in 5). One more
+/// is allowed: on a starved machine a keep-alive `PING` can go unanswered
+/// for its 5 s, and the connection is then replaced.
+async fn clones_share_one_connection(builder: ClientBuilder, expected: usize) {
     let env = start_server().await;
     let org = env.fixture.organization.to_string();
     let proxy = Proxy::start(env.running.addr()).await;
@@ -45,7 +50,6 @@ async fn clones_share_one_connection(builder: ClientBuilder, opened_by_calls: us
         .connect()
         .await
         .unwrap();
-    let at_connect = proxy.accepted();
 
     // 64 clones, each in its own task, 10 calls each, many at once.
     let tasks: Vec<_> = (0..64)
@@ -69,10 +73,10 @@ async fn clones_share_one_connection(builder: ClientBuilder, opened_by_calls: us
 
     assert_eq!(env.server.call_count(Method::Create), 640);
     assert_eq!(env.server.call_count(Method::List), 640);
-    assert_eq!(
-        proxy.accepted() - at_connect,
-        opened_by_calls,
-        "every clone's calls went over one connection"
+    let opened = proxy.accepted();
+    assert!(
+        (expected..=expected + 1).contains(&opened),
+        "the client opened {opened} connections, expected {expected}: its clones did not share one"
     );
 }
 

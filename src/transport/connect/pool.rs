@@ -200,3 +200,72 @@ impl<T: Write + Unpin> Write for Counted<T> {
         Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// A connector whose connections are plain tokens.
+    #[derive(Debug, Clone)]
+    struct Tokens;
+
+    impl Service<Uri> for Tokens {
+        type Response = ();
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<(), Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: Uri) -> Self::Future {
+            std::future::ready(Ok(()))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_beyond_the_limit_waits_for_one_to_close() {
+        let connector = LimitedConnector::new(Tokens, 2, Duration::from_secs(10));
+        let uri = Uri::from_static("http://127.0.0.1:1");
+        let open = |connector: &LimitedConnector<Tokens>| connector.clone().oneshot(uri.clone());
+        let first = open(&connector).await.unwrap();
+        let _second = open(&connector).await.unwrap();
+
+        let third = tokio::spawn(open(&connector));
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!third.is_finished(), "a third connection opened beside two");
+        drop(first);
+        third
+            .await
+            .unwrap()
+            .expect("the closed connection made room");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_finds_no_room_in_time_is_an_error() {
+        let connector = LimitedConnector::new(Tokens, 1, Duration::from_secs(10));
+        let uri = Uri::from_static("http://127.0.0.1:1");
+        let _only = connector.clone().oneshot(uri.clone()).await.unwrap();
+        let err = connector.clone().oneshot(uri).await.unwrap_err();
+        assert!(
+            err.to_string().contains("max_connections_per_host"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_gate_admits_one_call_per_connection_until_http2_is_seen() {
+        let gate = CallGate::new(1, false);
+        let turn = gate.enter().await;
+        assert!(turn.is_some());
+        let waiting = tokio::time::timeout(Duration::from_millis(10), gate.enter()).await;
+        assert!(waiting.is_err(), "a second HTTP/1.1 call got in");
+        gate.saw(http::Version::HTTP_2);
+        assert!(
+            gate.enter().await.is_none(),
+            "HTTP/2 multiplexes: no turn needed"
+        );
+        assert!(CallGate::new(1, true).enter().await.is_none());
+    }
+}
