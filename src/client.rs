@@ -449,9 +449,16 @@ impl ClientBuilder {
 ///
 /// Over gRPC, a `Client` holds one HTTP/2 connection, which multiplexes
 /// every call; over Connect, a pool of keep-alive connections (one, over
-/// HTTP/2). Cloning is cheap (a reference count) and every clone shares
-/// them: build one client per process and clone it into each task, rather
-/// than building one per request.
+/// HTTP/2; at most
+/// [`max_connections_per_host`](ClientBuilder::max_connections_per_host),
+/// 64 by default, over HTTP/1.1, where calls beyond that wait for a free
+/// connection inside their deadline). An HTTP/2 connection that stops
+/// carrying bytes is detected by keep-alive pings and replaced, within 10 s
+/// by default
+/// ([`http2_keep_alive_interval`](ClientBuilder::http2_keep_alive_interval)).
+/// Cloning is cheap (a reference count) and every clone shares them: build
+/// one client per process and clone it into each task, rather than building
+/// one per request.
 ///
 /// # Retries, deadlines and idempotency
 ///
