@@ -368,7 +368,9 @@ async fn connect_http1_calls_waiting_for_a_connection_wait_within_their_deadline
         Duration::from_millis(500),
     )
     .await;
-    assert_bounded(&crowd, 64, Duration::from_secs(2));
+    // 8 over the 64 for the kernel's table, read while hundreds of
+    // connections are replaced (before the pool's bound: 2,000).
+    assert_bounded(&crowd, 64 + 8, Duration::from_secs(2));
     assert_eq!(crowd.other_failures, 0, "{crowd:?}");
     assert!(
         crowd.timed_out > 0,
@@ -443,7 +445,7 @@ async fn ten_thousand_concurrent_connect_calls_stay_bounded_and_on_time() {
     assert_bounded(&in_time, 1, Duration::from_millis(100));
     assert_eq!(in_time.succeeded, 10_000, "{in_time:?}");
     let late = concurrent_calls(http1(), 10_000, Duration::from_secs(2)).await;
-    assert_bounded(&late, 64, Duration::from_secs(1));
+    assert_bounded(&late, 64 + 8, Duration::from_secs(1));
     assert_eq!(late.other_failures, 0, "{late:?}");
     // Thousands of streams cancelled at once look like a rapid-reset flood
     // to the server's h2 (it answers GOAWAY "too_many_resets"), so some

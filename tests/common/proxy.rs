@@ -44,22 +44,25 @@ struct Counters {
 /// `/proc/net/tcp`; `None` where it cannot be read.
 ///
 /// The kernel writes that table a page at a time while connections come
-/// and go, so one reading can count a socket twice: [`ClientSockets`]
-/// keeps the smaller of two readings in a row.
+/// and go (on the whole machine), so one reading can list a socket twice,
+/// or list one that closed beside the one that replaced it: sockets are
+/// counted by address, and [`ClientSockets`] keeps the smaller of two
+/// readings in a row.
 fn client_sockets_to(port: u16) -> Option<usize> {
     let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
     let remote = format!("0100007F:{port:04X}");
-    Some(
-        table
-            .lines()
-            .skip(1)
-            .filter(|line| {
-                let mut fields = line.split_whitespace().skip(2);
-                let (address, state) = (fields.next(), fields.next());
-                address == Some(remote.as_str()) && state == Some("01")
-            })
-            .count(),
-    )
+    // A socket listed twice (the table changed under the reading) counts
+    // once: by its own address.
+    let sockets: std::collections::HashSet<&str> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().skip(1);
+            let (local, peer, state) = (fields.next()?, fields.next()?, fields.next()?);
+            (peer == remote && state == "01").then_some(local)
+        })
+        .collect();
+    Some(sockets.len())
 }
 
 /// Watches, from a thread of its own, how many client sockets are
