@@ -453,3 +453,48 @@ async fn ten_thousand_concurrent_connect_calls_stay_bounded_and_on_time() {
     let late = concurrent_calls(h2c(), 10_000, Duration::from_secs(2)).await;
     assert_bounded(&late, 1, Duration::from_secs(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connect_http1_client_forgets_its_idle_connections_when_one_froze() {
+    // Eight keep-alive connections in the pool, all frozen at once (as when
+    // a NAT forgets them): the call that draws the first times out, and the
+    // pool forgets the other seven rather than letting each cost one more
+    // call its deadline (eight calls, 8 s, before).
+    let env = start_server().await;
+    env.server
+        .set_latency(Method::List, Duration::from_millis(50));
+    let org = env.fixture.organization.to_string();
+    let proxy = Proxy::start(env.running.addr()).await;
+    let client = Client::builder()
+        .protocol(Protocol::ConnectProto)
+        .endpoint(proxy.endpoint())
+        .api_key(&env.fixture.admin_key)
+        .connect()
+        .await
+        .unwrap();
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            let org = org.clone();
+            tokio::spawn(async move { client.list_invites(&org).await.unwrap() })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap();
+    }
+    assert!(proxy.accepted() > 2, "the calls must fill the pool");
+
+    proxy.freeze_all();
+    let mut failed = 0;
+    while client
+        .list_invites(&org)
+        .timeout(Duration::from_secs(1))
+        .await
+        .is_err()
+    {
+        failed += 1;
+        assert!(failed < 20, "the client never recovered");
+    }
+    eprintln!("pooled connections frozen: {failed} calls failed");
+    assert!(failed <= 2, "{failed} calls drew frozen connections");
+}

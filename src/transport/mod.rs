@@ -138,7 +138,15 @@ impl Transport {
             }
             #[cfg(feature = "connect")]
             Transport::Connect(connect) => {
-                within_deadline(rpc, limit, connect.unary(attempt, request)).await
+                let on_wire = std::sync::atomic::AtomicBool::new(false);
+                let outcome =
+                    within_deadline(rpc, limit, connect.unary(attempt, request, &on_wire)).await;
+                let timed_out =
+                    matches!(&outcome, Err(Error::DeadlineExceeded(status)) if status.is_local());
+                if timed_out && on_wire.load(std::sync::atomic::Ordering::Relaxed) {
+                    connect.after_timeout();
+                }
+                outcome
             }
         }
     }

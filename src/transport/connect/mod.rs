@@ -14,6 +14,7 @@ mod pool;
 pub(crate) mod wire;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -25,10 +26,9 @@ use http::{HeaderMap, Uri};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use self::pool::{CallGate, LimitedConnector};
+use self::pool::{CallGate, Connections, LimitedConnector};
 use self::wire::{Codec, GunzipError, Side};
 use super::Attempt;
 use crate::error::{Code, Error, Result, Status, TransportError};
@@ -81,7 +81,7 @@ pub(crate) struct ConnectConfig {
 /// [`pool`].
 #[derive(Clone)]
 pub(crate) struct ConnectTransport {
-    client: Client<LimitedConnector<Connector>, Full<Bytes>>,
+    connections: std::sync::Arc<Connections<LimitedConnector<Connector>>>,
     /// Admits HTTP/1.1 calls only as fast as connections free up.
     gate: std::sync::Arc<CallGate>,
     /// The connector without the limit, for the probe of `connect()`.
@@ -150,23 +150,25 @@ impl ConnectTransport {
         #[cfg(not(feature = "tls"))]
         let connector = http;
 
-        let client = Client::builder(TokioExecutor::new())
+        let mut builder = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+        builder
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(config.max_connections)
             .http2_only(config.http == HttpVersion::Http2)
             .http2_keep_alive_interval(config.keep_alive_interval)
-            .http2_keep_alive_timeout(config.keep_alive_timeout)
-            .build(LimitedConnector::new(
-                connector.clone(),
-                config.max_connections,
-                config.connect_timeout,
-            ));
+            .http2_keep_alive_timeout(config.keep_alive_timeout);
+        let limited = LimitedConnector::new(
+            connector.clone(),
+            config.max_connections,
+            config.connect_timeout,
+        );
+        let connections = Connections::new(builder, limited);
         let gate = CallGate::new(config.max_connections, config.http == HttpVersion::Http2);
         let base = config.endpoint.to_string().trim_end_matches('/').to_owned();
         Ok(ConnectTransport {
-            client,
+            connections: std::sync::Arc::new(connections),
             gate: std::sync::Arc::new(gate),
             connector,
             base,
@@ -192,8 +194,15 @@ impl ConnectTransport {
 
     /// Sends one request and waits for its response. The attempt's timeout
     /// is sent to the server as `Connect-Timeout-Ms`; the caller enforces
-    /// it ([`super::within_deadline`]).
-    pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
+    /// it ([`super::within_deadline`]), and tells
+    /// [`ConnectTransport::after_timeout`] if it ran out while `on_wire`
+    /// was set: from the moment the call had its turn for a connection.
+    pub(crate) async fn unary<Req, Resp>(
+        &self,
+        attempt: Attempt<'_>,
+        request: Req,
+        on_wire: &AtomicBool,
+    ) -> Result<Resp>
     where
         Req: prost::Message,
         Resp: prost::Message + Default,
@@ -203,7 +212,9 @@ impl ConnectTransport {
         // Held until the response has been read whole: over HTTP/1.1 the
         // connection is busy until then.
         let _turn = self.gate.enter().await;
-        let response = self.client.request(request).await.map_err(|err| {
+        on_wire.store(true, Ordering::Relaxed);
+        let client = self.connections.client();
+        let response = client.request(request).await.map_err(|err| {
             let message = format!("{method} over Connect: {err}");
             Error::Transport(if err.is_connect() {
                 TransportError::unsent(message, err)
@@ -242,6 +253,16 @@ impl ConnectTransport {
         let bytes = decompress(&parts.headers, bytes, limit)?;
         wire::decode(self.config.codec, method, Side::Response, &bytes, false)
             .map_err(|message| Error::invalid_response("response", message))
+    }
+
+    /// What an attempt that ran out of time on the wire tells the pool:
+    /// over HTTP/1.1 its connection was closed (one with an abandoned
+    /// request cannot be reused), and the idle ones are forgotten too, as
+    /// whatever silenced one (a NAT, a hung peer) has likely silenced them.
+    pub(crate) fn after_timeout(&self) {
+        if !self.gate.is_multiplexed() {
+            self.connections.forget_idle();
+        }
     }
 
     /// The HTTP request of one attempt.

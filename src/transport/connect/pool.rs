@@ -13,19 +13,29 @@
 //! first served) rather than asking for a connection it cannot get. Once a
 //! response says the server speaks HTTP/2, every call shares one
 //! multiplexed connection and the gate stands open.
+//!
+//! An HTTP/1.1 call that runs out of time on a connection is a sign that
+//! the path to the server may be dead (a NAT or a peer that dropped its
+//! connections without a word): its connection is closed, and the idle
+//! ones, likely dead too, are forgotten with it ([`Connections`]), so that
+//! each of them does not cost one more call its deadline. HTTP/2 has its
+//! keep-alive pings for that.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::Uri;
+use http_body_util::Full;
 use hyper::rt::{Read, ReadBufCursor, Write};
-use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::client::legacy::connect::{Connect, Connected, Connection};
+use hyper_util::client::legacy::{Builder, Client};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::Service;
 
@@ -60,11 +70,58 @@ impl CallGate {
         self.permits.clone().acquire_owned().await.ok()
     }
 
+    /// Whether calls are known to share one HTTP/2 connection.
+    pub(crate) fn is_multiplexed(&self) -> bool {
+        self.multiplexed.load(Ordering::Relaxed)
+    }
+
     /// Records the HTTP version of a response.
     pub(crate) fn saw(&self, version: http::Version) {
         if version == http::Version::HTTP_2 {
             self.multiplexed.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+/// hyper-util's pooled client, replaced by a fresh one (with an empty
+/// pool, over the same connector and so the same limit) to forget every
+/// idle connection at once.
+pub(crate) struct Connections<C> {
+    builder: Builder,
+    connector: C,
+    client: RwLock<Client<C, Full<Bytes>>>,
+}
+
+impl<C> fmt::Debug for Connections<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connections").finish_non_exhaustive()
+    }
+}
+
+impl<C: Connect + Clone + Send + Sync + 'static> Connections<C> {
+    /// A pool built by `builder` over `connector`.
+    pub(crate) fn new(builder: Builder, connector: C) -> Connections<C> {
+        let client = RwLock::new(builder.build(connector.clone()));
+        Connections {
+            builder,
+            connector,
+            client,
+        }
+    }
+
+    /// The current client (a cheap clone: its pool is shared).
+    pub(crate) fn client(&self) -> Client<C, Full<Bytes>> {
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Forgets the idle connections: later calls open new ones. Calls in
+    /// flight keep theirs, which close when they end.
+    pub(crate) fn forget_idle(&self) {
+        let fresh = self.builder.build(self.connector.clone());
+        *self.client.write().unwrap_or_else(PoisonError::into_inner) = fresh;
     }
 }
 
