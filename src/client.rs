@@ -229,7 +229,9 @@ impl ClientBuilder {
     /// Servers that police pings (grpc-go's default policy allows one every
     /// 5 minutes while no data flows) may close a connection pinged more
     /// often during a call that stays silent for several intervals: raise
-    /// the interval for such servers and long calls.
+    /// the interval for such servers and long calls. [`Duration::ZERO`]
+    /// turns the pings off (a frozen connection then fails calls until the
+    /// operating system gives up on it).
     pub fn http2_keep_alive_interval(mut self, interval: Duration) -> Self {
         self.keep_alive_interval = interval;
         self
@@ -239,6 +241,8 @@ impl ClientBuilder {
     /// before it closes the connection; 5 s by default
     /// ([`DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT`]). See
     /// [`http2_keep_alive_interval`](Self::http2_keep_alive_interval).
+    /// [`Duration::ZERO`] is refused when the client is built: no answer
+    /// could arrive in time, and every ping would close the connection.
     pub fn http2_keep_alive_timeout(mut self, timeout: Duration) -> Self {
         self.keep_alive_timeout = timeout;
         self
@@ -322,13 +326,15 @@ impl ClientBuilder {
         }
         let uri = self.checked_uri()?;
         let https = uri.scheme_str() == Some("https");
-        #[allow(unused_mut)] // changed only with TLS
         let mut endpoint = Endpoint::from(uri)
             .connect_timeout(self.connect_timeout)
-            .http2_keep_alive_interval(self.keep_alive_interval)
-            .keep_alive_timeout(self.keep_alive_timeout)
             .user_agent(self.user_agent.clone())
             .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?;
+        if let Some((interval, timeout)) = self.keep_alive()? {
+            endpoint = endpoint
+                .http2_keep_alive_interval(interval)
+                .keep_alive_timeout(timeout);
+        }
         if https {
             #[cfg(feature = "tls")]
             {
@@ -340,6 +346,21 @@ impl ClientBuilder {
             }
         }
         Ok(endpoint)
+    }
+
+    /// The HTTP/2 keep-alive: its interval and timeout, or `None` when
+    /// turned off.
+    fn keep_alive(&self) -> Result<Option<(Duration, Duration)>> {
+        if self.keep_alive_interval.is_zero() {
+            return Ok(None);
+        }
+        if self.keep_alive_timeout.is_zero() {
+            return Err(Error::invalid_request(
+                "http2_keep_alive_timeout",
+                "must be longer than zero",
+            ));
+        }
+        Ok(Some((self.keep_alive_interval, self.keep_alive_timeout)))
     }
 
     /// The Connect transport of this builder, for a Connect protocol.
@@ -357,8 +378,7 @@ impl ClientBuilder {
             http: self.http_version,
             gzip: self.gzip,
             connect_timeout: self.connect_timeout,
-            keep_alive_interval: self.keep_alive_interval,
-            keep_alive_timeout: self.keep_alive_timeout,
+            keep_alive: self.keep_alive()?,
             max_connections: self.max_connections_per_host,
             user_agent: http::HeaderValue::try_from(self.user_agent.as_str())
                 .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?,

@@ -408,6 +408,15 @@ async fn a_connect_h2c_client_multiplexes_a_crowd_on_one_connection() {
 }
 
 #[tokio::test]
+async fn max_connections_per_host_takes_any_positive_number() {
+    let client = Client::builder()
+        .protocol(Protocol::ConnectProto)
+        .endpoint("http://127.0.0.1:9")
+        .max_connections_per_host(usize::MAX);
+    assert!(client.connect_lazy().is_ok());
+}
+
+#[tokio::test]
 async fn zero_max_connections_per_host_is_refused() {
     let err = Client::builder()
         .protocol(Protocol::ConnectProto)
@@ -497,4 +506,30 @@ async fn a_connect_http1_client_forgets_its_idle_connections_when_one_froze() {
     }
     eprintln!("pooled connections frozen: {failed} calls failed");
     assert!(failed <= 2, "{failed} calls drew frozen connections");
+}
+
+#[tokio::test]
+async fn a_zero_keep_alive_timeout_is_refused_and_a_zero_interval_turns_pings_off() {
+    for protocol in [Protocol::Grpc, Protocol::ConnectProto] {
+        let builder = || {
+            Client::builder()
+                .protocol(protocol)
+                .http_version(HttpVersion::Http2)
+                .endpoint("http://127.0.0.1:9")
+        };
+        let err = builder()
+            .http2_keep_alive_timeout(Duration::ZERO)
+            .connect_lazy()
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest { .. })
+                && err.to_string().contains("http2_keep_alive_timeout"),
+            "{protocol:?}: {err:?}"
+        );
+        let off = builder()
+            .http2_keep_alive_interval(Duration::ZERO)
+            .http2_keep_alive_timeout(Duration::ZERO)
+            .connect_lazy();
+        assert!(off.is_ok(), "{protocol:?}: {off:?}");
+    }
 }

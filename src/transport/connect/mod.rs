@@ -65,10 +65,9 @@ pub(crate) struct ConnectConfig {
     /// How long opening a connection may take.
     pub(crate) connect_timeout: Duration,
     /// How long an HTTP/2 connection with calls in flight may stay silent
-    /// before it is pinged.
-    pub(crate) keep_alive_interval: Duration,
-    /// How long a ping may go unanswered before the connection is closed.
-    pub(crate) keep_alive_timeout: Duration,
+    /// before it is pinged, and how long a ping may go unanswered before
+    /// the connection is closed; `None`: no pings.
+    pub(crate) keep_alive: Option<(Duration, Duration)>,
     /// The most connections open to the server at once (HTTP/1.1).
     pub(crate) max_connections: usize,
     /// The `User-Agent` header.
@@ -130,6 +129,10 @@ impl ConnectTransport {
                 "must be at least 1",
             ));
         }
+        // A semaphore holds at most MAX_PERMITS; more is "no limit" anyway.
+        let max_connections = config
+            .max_connections
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(config.connect_timeout));
         http.set_nodelay(true);
@@ -155,17 +158,17 @@ impl ConnectTransport {
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(config.max_connections)
-            .http2_only(config.http == HttpVersion::Http2)
-            .http2_keep_alive_interval(config.keep_alive_interval)
-            .http2_keep_alive_timeout(config.keep_alive_timeout);
-        let limited = LimitedConnector::new(
-            connector.clone(),
-            config.max_connections,
-            config.connect_timeout,
-        );
+            .pool_max_idle_per_host(max_connections)
+            .http2_only(config.http == HttpVersion::Http2);
+        if let Some((interval, timeout)) = config.keep_alive {
+            builder
+                .http2_keep_alive_interval(interval)
+                .http2_keep_alive_timeout(timeout);
+        }
+        let limited =
+            LimitedConnector::new(connector.clone(), max_connections, config.connect_timeout);
         let connections = Connections::new(builder, limited);
-        let gate = CallGate::new(config.max_connections, config.http == HttpVersion::Http2);
+        let gate = CallGate::new(max_connections, config.http == HttpVersion::Http2);
         let base = config.endpoint.to_string().trim_end_matches('/').to_owned();
         Ok(ConnectTransport {
             connections: std::sync::Arc::new(connections),
