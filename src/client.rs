@@ -36,6 +36,17 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest response the client accepts when the builder sets no limit.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// How long an HTTP/2 connection with calls in flight may stay silent
+/// before the client sends a keep-alive `PING`, when the builder sets no
+/// interval.
+pub const DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
+/// How long the client waits for the answer to a keep-alive `PING` before
+/// it closes the connection (and the next call opens a new one), when the
+/// builder sets no limit.
+pub const DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The most connections a Connect client over HTTP/1.1 opens to its
+/// server when the builder sets no limit.
+pub const DEFAULT_MAX_CONNECTIONS_PER_HOST: usize = 64;
 
 /// A boxed future of this crate's request builders.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
@@ -60,6 +71,9 @@ pub struct ClientBuilder {
     credentials: Result<Credentials, String>,
     timeout: Option<Duration>,
     connect_timeout: Duration,
+    keep_alive_interval: Duration,
+    keep_alive_timeout: Duration,
+    max_connections_per_host: usize,
     user_agent: String,
     retry: RetryPolicy,
     retry_budget: RetryBudget,
@@ -80,6 +94,9 @@ impl Default for ClientBuilder {
             credentials: Ok(Credentials::None),
             timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            keep_alive_interval: DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL,
+            keep_alive_timeout: DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT,
+            max_connections_per_host: DEFAULT_MAX_CONNECTIONS_PER_HOST,
             user_agent: concat!("factify-invites/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::default(),
             retry_budget: RetryBudget::default(),
@@ -215,6 +232,49 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an HTTP/2 connection (gRPC, or Connect over HTTP/2) with
+    /// calls in flight may go without receiving anything before the client
+    /// sends a keep-alive `PING`; 5 s by default
+    /// ([`DEFAULT_HTTP2_KEEP_ALIVE_INTERVAL`]). With
+    /// [`http2_keep_alive_timeout`](Self::http2_keep_alive_timeout), this
+    /// bounds how long a connection that silently stopped carrying bytes
+    /// (a dropped NAT entry, a frozen peer) fails calls before it is closed
+    /// and replaced: 10 s by default. An idle connection is not pinged.
+    /// Servers that police pings (grpc-go's default policy allows one every
+    /// 5 minutes while no data flows) may close a connection pinged more
+    /// often during a call that stays silent for several intervals: raise
+    /// the interval for such servers and long calls. [`Duration::ZERO`]
+    /// turns the pings off (a frozen connection then fails calls until the
+    /// operating system gives up on it).
+    pub fn http2_keep_alive_interval(mut self, interval: Duration) -> Self {
+        self.keep_alive_interval = interval;
+        self
+    }
+
+    /// How long the client waits for the answer to a keep-alive `PING`
+    /// before it closes the connection; 5 s by default
+    /// ([`DEFAULT_HTTP2_KEEP_ALIVE_TIMEOUT`]). See
+    /// [`http2_keep_alive_interval`](Self::http2_keep_alive_interval).
+    /// [`Duration::ZERO`] is refused when the client is built: no answer
+    /// could arrive in time, and every ping would close the connection.
+    pub fn http2_keep_alive_timeout(mut self, timeout: Duration) -> Self {
+        self.keep_alive_timeout = timeout;
+        self
+    }
+
+    /// The most connections a Connect client over HTTP/1.1 (and its
+    /// clones) opens to its server at once, idle ones included; 64 by
+    /// default ([`DEFAULT_MAX_CONNECTIONS_PER_HOST`]). An HTTP/1.1
+    /// connection carries one call at a time, so at most this many calls
+    /// are in flight: the others wait for a free connection, within their
+    /// deadline. Over HTTP/2 (gRPC, or Connect when HTTP/2 is chosen or
+    /// negotiated) every call shares one multiplexed connection. `0` is
+    /// refused when the client is built.
+    pub fn max_connections_per_host(mut self, max: usize) -> Self {
+        self.max_connections_per_host = max;
+        self
+    }
+
     /// The `user-agent` sent with each call; `factify-invites/<version>` by
     /// default. Not applied by [`ClientBuilder::build_with_channel`], whose
     /// channel is configured by its owner.
@@ -280,13 +340,15 @@ impl ClientBuilder {
         }
         let uri = self.checked_uri()?;
         let https = uri.scheme_str() == Some("https");
-        #[allow(unused_mut)] // changed only with TLS
         let mut endpoint = Endpoint::from(uri)
             .connect_timeout(self.connect_timeout)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_timeout(Duration::from_secs(20))
             .user_agent(self.user_agent.clone())
             .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?;
+        if let Some((interval, timeout)) = self.keep_alive()? {
+            endpoint = endpoint
+                .http2_keep_alive_interval(interval)
+                .keep_alive_timeout(timeout);
+        }
         if https {
             #[cfg(feature = "tls")]
             {
@@ -298,6 +360,21 @@ impl ClientBuilder {
             }
         }
         Ok(endpoint)
+    }
+
+    /// The HTTP/2 keep-alive: its interval and timeout, or `None` when
+    /// turned off.
+    fn keep_alive(&self) -> Result<Option<(Duration, Duration)>> {
+        if self.keep_alive_interval.is_zero() {
+            return Ok(None);
+        }
+        if self.keep_alive_timeout.is_zero() {
+            return Err(Error::invalid_request(
+                "http2_keep_alive_timeout",
+                "must be longer than zero",
+            ));
+        }
+        Ok(Some((self.keep_alive_interval, self.keep_alive_timeout)))
     }
 
     /// The Connect transport of this builder, for a Connect protocol.
@@ -315,6 +392,8 @@ impl ClientBuilder {
             http: self.http_version,
             gzip: self.gzip,
             connect_timeout: self.connect_timeout,
+            keep_alive: self.keep_alive()?,
+            max_connections: self.max_connections_per_host,
             user_agent: http::HeaderValue::try_from(self.user_agent.as_str())
                 .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?,
             max_response_bytes: self.max_response_bytes,
@@ -428,9 +507,16 @@ impl ClientBuilder {
 ///
 /// Over gRPC, a `Client` holds one HTTP/2 connection, which multiplexes
 /// every call; over Connect, a pool of keep-alive connections (one, over
-/// HTTP/2). Cloning is cheap (a reference count) and every clone shares
-/// them: build one client per process and clone it into each task, rather
-/// than building one per request.
+/// HTTP/2; at most
+/// [`max_connections_per_host`](ClientBuilder::max_connections_per_host),
+/// 64 by default, over HTTP/1.1, where calls beyond that wait for a free
+/// connection inside their deadline). An HTTP/2 connection that stops
+/// carrying bytes is detected by keep-alive pings and replaced, within 10 s
+/// by default
+/// ([`http2_keep_alive_interval`](ClientBuilder::http2_keep_alive_interval)).
+/// Cloning is cheap (a reference count) and every clone shares them: build
+/// one client per process and clone it into each task, rather than building
+/// one per request.
 ///
 /// # Retries, deadlines and idempotency
 ///

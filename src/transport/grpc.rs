@@ -6,8 +6,6 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use futures::future::Either;
-use futures::FutureExt;
 use tonic::client::Grpc;
 use tonic::codec::{Codec, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
@@ -16,7 +14,7 @@ use tonic::transport::Channel;
 use super::status_guard::StatusGuard;
 use super::status_seen::{StatusSeen, Watched};
 use super::Attempt;
-use crate::error::{Code, Error, Result, Status, TransportError, UndecodableResponse};
+use crate::error::{Error, Result, TransportError, UndecodableResponse};
 
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
 #[derive(Debug, Clone)]
@@ -33,13 +31,13 @@ impl GrpcTransport {
         }
     }
 
-    /// Sends one request and waits for its response, for at most `timeout`
-    /// (also sent to the server as the gRPC deadline).
+    /// Sends one request and waits for its response. The attempt's timeout
+    /// is sent to the server as the gRPC deadline (`grpc-timeout`); the
+    /// caller enforces it ([`super::within_deadline`]).
     ///
     /// The request is prepared here and the returned future is the call
-    /// itself, under its deadline: not an `async fn`, whose state would hold
-    /// the request a second time, making the future every call moves and
-    /// boxes larger.
+    /// itself: not an `async fn`, whose state would hold the request a
+    /// second time, making the future every call moves and boxes larger.
     pub(crate) fn unary<Req, Resp>(
         &self,
         attempt: Attempt<'_>,
@@ -70,7 +68,7 @@ impl GrpcTransport {
         request.extensions_mut().insert(seen.clone());
 
         let mut grpc = self.grpc.clone();
-        let call = async move {
+        async move {
             grpc.ready().await.map_err(|err| {
                 Error::Transport(TransportError::unsent(
                     "the connection to the server is not ready",
@@ -83,19 +81,6 @@ impl GrpcTransport {
                 .await
                 .map_err(|status| classify(status, seen.get()))?;
             Ok(response.into_inner())
-        };
-        match timeout {
-            // The server enforces the deadline it was sent, but a stalled
-            // connection would never answer: the client keeps its own timer.
-            Some(limit) => Either::Left(tokio::time::timeout(limit, call).map(move |outcome| {
-                outcome.unwrap_or_else(|_| {
-                    Err(Error::DeadlineExceeded(Status::local(
-                        Code::DeadlineExceeded,
-                        format!("{} did not answer within {limit:?}", rpc.name),
-                    )))
-                })
-            })),
-            None => Either::Right(call),
         }
     }
 }

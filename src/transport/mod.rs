@@ -6,6 +6,12 @@
 //! header, deadline, extra metadata and error mapping are written once per
 //! protocol, not once per method; retries, rate limits and pagination sit
 //! above it and so work the same over every protocol.
+//!
+//! An attempt's deadline is enforced by one timer, [`within_deadline`], the
+//! same for every protocol; the server is told the deadline
+//! (`grpc-timeout`, `Connect-Timeout-Ms`) so that it can stop working on a
+//! call nobody waits for, but a client must not depend on a server (or a
+//! frozen connection) to end its calls.
 
 #[cfg(feature = "connect")]
 pub(crate) mod connect;
@@ -17,12 +23,13 @@ mod status_seen;
 pub(crate) use connect::{ConnectConfig, ConnectTransport};
 pub(crate) use grpc::GrpcTransport;
 
+use std::future::Future;
 use std::time::Duration;
 
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 
 use crate::auth::ApiKey;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result, Status};
 use crate::retry::RetryPolicy;
 
 /// One method of `factify.api.v1beta.OrganizationInviteService`.
@@ -122,18 +129,60 @@ pub(crate) enum Transport {
 
 impl Transport {
     /// Sends one attempt and waits for its response, for at most
-    /// `attempt.timeout`.
+    /// `attempt.timeout`: connecting, waiting for a pooled connection,
+    /// sending and reading the whole response all count.
     pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
     where
         Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + Sync + 'static,
     {
+        let (rpc, limit) = (attempt.rpc, attempt.timeout);
         match self {
-            Transport::Grpc(grpc) => grpc.unary(attempt, request).await,
+            Transport::Grpc(grpc) => {
+                within_deadline(rpc, limit, grpc.unary(attempt, request)).await
+            }
             #[cfg(feature = "connect")]
-            Transport::Connect(connect) => connect.unary(attempt, request).await,
+            Transport::Connect(connect) => {
+                let on_wire = std::sync::atomic::AtomicBool::new(false);
+                let outcome =
+                    within_deadline(rpc, limit, connect.unary(attempt, request, &on_wire)).await;
+                let timed_out =
+                    matches!(&outcome, Err(Error::DeadlineExceeded(status)) if status.is_local());
+                if timed_out && on_wire.load(std::sync::atomic::Ordering::Relaxed) {
+                    connect.after_timeout();
+                }
+                outcome
+            }
             #[cfg(feature = "testing")]
             Transport::Scripted(script) => script.unary(attempt, request).await,
         }
+    }
+}
+
+/// Runs `attempt` for at most `limit`: the one client-side timer of an
+/// attempt, over every protocol.
+///
+/// tonic's channel arms a timer of its own from the `grpc-timeout` header
+/// (and answers `TimeoutExpired` when it fires). This timer starts before
+/// the attempt does, so its deadline is never later than tonic's, and it
+/// is polled before the attempt, so when both have fired (in the same
+/// tick) this one decides: a call that runs out of time always ends with
+/// the same local `DeadlineExceeded` and the same message.
+pub(crate) async fn within_deadline<T>(
+    rpc: Rpc,
+    limit: Option<Duration>,
+    attempt: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let Some(limit) = limit else {
+        return attempt.await;
+    };
+    let expired = tokio::time::sleep(limit);
+    tokio::select! {
+        biased;
+        () = expired => Err(Error::DeadlineExceeded(Status::local(
+            Code::DeadlineExceeded,
+            format!("{} did not answer within {limit:?}", rpc.name),
+        ))),
+        outcome = attempt => outcome,
     }
 }

@@ -10,9 +10,11 @@
 //! specification. `X-RateLimit-Reset` (or `Retry-After`) stands in for a
 //! missing `RetryInfo`, so the client's cool-down honours it.
 
+mod pool;
 pub(crate) mod wire;
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -24,9 +26,9 @@ use http::{HeaderMap, Uri};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use self::pool::{CallGate, Connections, LimitedConnector};
 use self::wire::{Codec, GunzipError, Side};
 use super::Attempt;
 use crate::error::{Code, Error, Result, Status, TransportError};
@@ -59,16 +61,26 @@ pub(crate) struct ConnectConfig {
     pub(crate) gzip: bool,
     /// How long opening a connection may take.
     pub(crate) connect_timeout: Duration,
+    /// How long an HTTP/2 connection with calls in flight may stay silent
+    /// before it is pinged, and how long a ping may go unanswered before
+    /// the connection is closed; `None`: no pings.
+    pub(crate) keep_alive: Option<(Duration, Duration)>,
+    /// The most connections open to the server at once (HTTP/1.1).
+    pub(crate) max_connections: usize,
     /// The `User-Agent` header.
     pub(crate) user_agent: HeaderValue,
     /// The largest response body accepted (after decompression).
     pub(crate) max_response_bytes: usize,
 }
 
-/// The Connect protocol over one hyper-util connection pool.
+/// The Connect protocol over one hyper-util connection pool, bounded by
+/// [`pool`].
 #[derive(Clone)]
 pub(crate) struct ConnectTransport {
-    client: Client<Connector, Full<Bytes>>,
+    connections: std::sync::Arc<Connections<LimitedConnector<Connector>>>,
+    /// Admits HTTP/1.1 calls only as fast as connections free up.
+    gate: std::sync::Arc<CallGate>,
+    /// The connector without the limit, for the probe of `connect()`.
     connector: Connector,
     /// The endpoint without a trailing slash; method paths are appended.
     base: String,
@@ -108,6 +120,16 @@ fn tls_config() -> Result<rustls::ClientConfig> {
 impl ConnectTransport {
     /// A transport for `config`; connects lazily, on the first call.
     pub(crate) fn new(config: ConnectConfig) -> Result<ConnectTransport> {
+        if config.max_connections == 0 {
+            return Err(Error::invalid_request(
+                "max_connections_per_host",
+                "must be at least 1",
+            ));
+        }
+        // A semaphore holds at most MAX_PERMITS; more is "no limit" anyway.
+        let max_connections = config
+            .max_connections
+            .min(tokio::sync::Semaphore::MAX_PERMITS);
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(config.connect_timeout));
         http.set_nodelay(true);
@@ -128,17 +150,26 @@ impl ConnectTransport {
         #[cfg(not(feature = "tls"))]
         let connector = http;
 
-        let client = Client::builder(TokioExecutor::new())
+        let mut builder = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+        builder
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .http2_only(config.http == HttpVersion::Http2)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .http2_keep_alive_timeout(Duration::from_secs(20))
-            .build(connector.clone());
+            .pool_max_idle_per_host(max_connections)
+            .http2_only(config.http == HttpVersion::Http2);
+        if let Some((interval, timeout)) = config.keep_alive {
+            builder
+                .http2_keep_alive_interval(interval)
+                .http2_keep_alive_timeout(timeout);
+        }
+        let limited =
+            LimitedConnector::new(connector.clone(), max_connections, config.connect_timeout);
+        let connections = Connections::new(builder, limited);
+        let gate = CallGate::new(max_connections, config.http == HttpVersion::Http2);
         let base = config.endpoint.to_string().trim_end_matches('/').to_owned();
         Ok(ConnectTransport {
-            client,
+            connections: std::sync::Arc::new(connections),
+            gate: std::sync::Arc::new(gate),
             connector,
             base,
             config,
@@ -161,35 +192,29 @@ impl ConnectTransport {
         }
     }
 
-    /// Sends one request and waits for its response, for at most the
-    /// attempt's timeout (also sent to the server as `Connect-Timeout-Ms`).
-    pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
-    where
-        Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
-    {
-        let call = self.call(attempt, request);
-        match attempt.timeout {
-            // The server enforces the deadline it was sent, but a stalled
-            // connection would never answer: the client keeps its own timer.
-            Some(limit) => tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-                Err(Error::DeadlineExceeded(Status::local(
-                    Code::DeadlineExceeded,
-                    format!("{} did not answer within {limit:?}", attempt.rpc.name),
-                )))
-            }),
-            None => call.await,
-        }
-    }
-
-    async fn call<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
+    /// Sends one request and waits for its response. The attempt's timeout
+    /// is sent to the server as `Connect-Timeout-Ms`; the caller enforces
+    /// it ([`super::within_deadline`]), and tells
+    /// [`ConnectTransport::after_timeout`] if it ran out while `on_wire`
+    /// was set: from the moment the call had its turn for a connection.
+    pub(crate) async fn unary<Req, Resp>(
+        &self,
+        attempt: Attempt<'_>,
+        request: Req,
+        on_wire: &AtomicBool,
+    ) -> Result<Resp>
     where
         Req: prost::Message,
         Resp: prost::Message + Default,
     {
         let method = attempt.rpc.name;
         let request = self.request(attempt, &request)?;
-        let response = self.client.request(request).await.map_err(|err| {
+        // Held until the response has been read whole: over HTTP/1.1 the
+        // connection is busy until then.
+        let _turn = self.gate.enter().await;
+        on_wire.store(true, Ordering::Relaxed);
+        let client = self.connections.client();
+        let response = client.request(request).await.map_err(|err| {
             // A refused connection is not a protocol mismatch: no hint then.
             let hint = if err.is_connect() {
                 ""
@@ -203,6 +228,7 @@ impl ConnectTransport {
                 TransportError::new(message, err)
             })
         })?;
+        self.gate.saw(response.version());
         let (parts, body) = response.into_parts();
         if parts.status != http::StatusCode::OK {
             return Err(error_from_response(parts, body).await);
@@ -233,6 +259,16 @@ impl ConnectTransport {
         let bytes = decompress(&parts.headers, bytes, limit)?;
         wire::decode(self.config.codec, method, Side::Response, &bytes, false)
             .map_err(|message| Error::invalid_response("response", message))
+    }
+
+    /// What an attempt that ran out of time on the wire tells the pool:
+    /// over HTTP/1.1 its connection was closed (one with an abandoned
+    /// request cannot be reused), and the idle ones are forgotten too, as
+    /// whatever silenced one (a NAT, a hung peer) has likely silenced them.
+    pub(crate) fn after_timeout(&self) {
+        if !self.gate.is_multiplexed() {
+            self.connections.forget_idle();
+        }
     }
 
     /// What to add to a failure of a request sent as HTTP/1.1 in the clear:
