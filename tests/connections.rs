@@ -209,10 +209,13 @@ async fn only_the_clients_timer_ends_a_silent_call(protocol: Protocol) {
             other => panic!("{millis} ms: expected DeadlineExceeded, got {other:?}"),
         };
         assert!(status.is_local(), "{millis} ms: {err:?}");
-        assert_eq!(
-            status.message(),
-            format!("ListOrganizationInvites did not answer within {limit:?}"),
-            "{millis} ms: the client's one timer decides the message"
+        // The transport's one timer ends the attempt; the call reports it
+        // with its deadline and how long it waited, whichever protocol.
+        let expected = format!("ListOrganizationInvites did not complete within its deadline of {limit:?} (gave up after ");
+        assert!(
+            status.message().starts_with(&expected),
+            "{millis} ms: the client's one timer decides the message: {:?}",
+            status.message()
         );
         assert!(
             waited >= limit && waited <= limit + Duration::from_millis(1),
