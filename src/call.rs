@@ -17,6 +17,7 @@ use crate::auth::Credentials;
 use crate::error::{Code, Error, Result, Status};
 use crate::rate_limit::{Cooldown, Pacer, RateLimit};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
+use crate::shared_limit::{self, Turn};
 use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
 
 /// What every call of a client (and its clones) shares.
@@ -33,6 +34,9 @@ pub(crate) struct Caller {
     /// lower limit: a refused creation does not hold back reads.
     pub(crate) create_cooldown: Cooldown,
     pub(crate) limiter: Option<Limiter>,
+    /// The rate limit shared with other processes through Redis, if any;
+    /// `limiter` paces the calls it does not take.
+    pub(crate) shared: shared_limit::Gate,
 }
 
 /// The client-side pacers of a [`RateLimit`].
@@ -161,6 +165,10 @@ impl Caller {
                 Err(error) => error,
             };
             if let Some(delay) = error.retry_after() {
+                if error.code() == Some(Code::ResourceExhausted) {
+                    let create = rpc == transport::CREATE;
+                    self.shared.hold_off(api_key.as_ref(), create, delay).await;
+                }
                 if rpc == transport::CREATE {
                     self.create_cooldown.hold_off(delay);
                 } else {
@@ -206,7 +214,17 @@ impl Caller {
         if rpc == transport::CREATE {
             start = start.max(self.create_cooldown.resume_at());
         }
-        if let Some(limiter) = &self.limiter {
+        let turn = self
+            .shared
+            .turn(&self.credentials, rpc == transport::CREATE, deadline)
+            .await;
+        match turn {
+            Turn::At(slot) => start = Some(start.map_or(slot, |start| start.max(slot))),
+            Turn::PastDeadline => return false,
+            Turn::Local => {}
+        }
+        // The per-process pacer takes the calls the shared limit does not.
+        if let (Turn::Local, Some(limiter)) = (turn, &self.limiter) {
             let mut slot = limiter.all.reserve();
             if rpc == transport::CREATE {
                 slot = slot.max(limiter.creates.reserve());

@@ -64,6 +64,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     retry_budget: RetryBudget,
     rate_limit: Option<RateLimit>,
+    #[cfg(feature = "redis")]
+    shared_rate_limit: Option<crate::shared_limit::SharedRateLimit>,
     allow_insecure_http: bool,
     max_response_bytes: usize,
     protocol: Protocol,
@@ -83,6 +85,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             retry_budget: RetryBudget::default(),
             rate_limit: None,
+            #[cfg(feature = "redis")]
+            shared_rate_limit: None,
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             protocol: Protocol::default(),
@@ -162,6 +166,17 @@ impl ClientBuilder {
     /// default); [`RateLimit::SPEC`] is Factify's published limit.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Shares a rate limit through Redis with every client, in any process,
+    /// that uses the same API key (feature `redis`); see
+    /// [`SharedRateLimit`](crate::shared_limit::SharedRateLimit). While
+    /// Redis is out, calls are paced by this builder's
+    /// [`rate_limit`](Self::rate_limit) (or the shared limit's fallback).
+    #[cfg(feature = "redis")]
+    pub fn shared_rate_limit(mut self, limit: crate::shared_limit::SharedRateLimit) -> Self {
+        self.shared_rate_limit = Some(limit);
         self
     }
 
@@ -312,6 +327,17 @@ impl ClientBuilder {
         let credentials = self
             .credentials
             .map_err(|message| Error::invalid_request("api_key", message))?;
+        #[cfg(feature = "redis")]
+        let (shared, rate_limit) = match &self.shared_rate_limit {
+            Some(config) => (
+                crate::shared_limit::Gate::new(config)?,
+                // While Redis is out, pace the process alone.
+                self.rate_limit.or(config.fallback).or(Some(config.limit)),
+            ),
+            None => (crate::shared_limit::Gate::default(), self.rate_limit),
+        };
+        #[cfg(not(feature = "redis"))]
+        let (shared, rate_limit) = (crate::shared_limit::Gate, self.rate_limit);
         Ok(Client {
             inner: Arc::new(Inner {
                 caller: Caller {
@@ -322,7 +348,8 @@ impl ClientBuilder {
                     budget: BudgetState::new(self.retry_budget),
                     cooldown: Cooldown::default(),
                     create_cooldown: Cooldown::default(),
-                    limiter: self.rate_limit.map(Limiter::new),
+                    limiter: rate_limit.map(Limiter::new),
+                    shared,
                 },
                 endpoint: self.endpoint,
                 protocol: self.protocol,

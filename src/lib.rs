@@ -65,6 +65,7 @@
 //! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect`) |
 //! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
+//! | `redis` | no | [`shared_limit::SharedRateLimit`]: one rate limit for every process that uses an API key, kept in Redis (the `redis` crate) |
 //! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |
 //!
 //! Client-only users keep the default (or build gRPC-only with
@@ -85,6 +86,7 @@ pub mod rate_limit;
 pub mod retry;
 #[cfg(feature = "test-server")]
 pub mod server;
+pub mod shared_limit;
 mod transport;
 pub mod types;
 

@@ -177,6 +177,21 @@ impl ReferenceServer {
         self
     }
 
+    /// Makes the rate-limit window `window` wide instead of 60 seconds, so
+    /// that a test of a limit sees whole windows in seconds (the limits
+    /// then count calls per `window`).
+    #[must_use]
+    pub fn with_rate_limit_window(self, window: std::time::Duration) -> Self {
+        let window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
+        self.lock().set_rate_window(window);
+        self
+    }
+
+    /// How many calls the rate limits refused with `RESOURCE_EXHAUSTED`.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.lock().rate_limited_count()
+    }
+
     /// The store, recovering it if a panic elsewhere poisoned the lock (the
     /// store's rules do not leave it half-changed).
     fn lock(&self) -> MutexGuard<'_, State> {
