@@ -93,11 +93,35 @@ struct Run {
     elapsed: Duration,
     /// The slowest call, start to answer.
     slowest: Duration,
+    /// When each successful call was answered.
+    answered_at: Vec<Instant>,
 }
 
 impl Run {
     fn rate_per_minute(&self) -> f64 {
         self.admitted as f64 * 60.0 / self.elapsed.as_secs_f64()
+    }
+
+    /// Successful calls answered between `from` and `to`.
+    fn answered_between(&self, from: Instant, to: Instant) -> usize {
+        self.answered_at
+            .iter()
+            .filter(|at| **at >= from && **at < to)
+            .count()
+    }
+
+    /// The longest time without any answer from `from` on (to the next
+    /// answer after `from`, and between answers until `to`).
+    fn longest_silence(&self, from: Instant, to: Instant) -> Duration {
+        let mut times: Vec<Instant> = self.answered_at.clone();
+        times.sort();
+        let mut last = from;
+        let mut longest = Duration::ZERO;
+        for at in times.into_iter().filter(|at| *at >= from && *at < to) {
+            longest = longest.max(at - last);
+            last = at;
+        }
+        longest
     }
 }
 
@@ -116,6 +140,7 @@ async fn run<F: std::future::Future<Output = ()>>(
     let failures = Arc::new(Mutex::new(Vec::new()));
     let slowest = Arc::new(Mutex::new(Duration::ZERO));
     let email_seq = Arc::new(AtomicU64::new(0));
+    let answered_at = Arc::new(Mutex::new(Vec::new()));
     let mut handles = Vec::new();
     let mut counts = Vec::new();
     for _ in 0..replicas {
@@ -124,8 +149,12 @@ async fn run<F: std::future::Future<Output = ()>>(
         counts.push(done.clone());
         for _ in 0..2 {
             let (client, org, done) = (client.clone(), env.org.clone(), done.clone());
-            let (failures, slowest, email_seq) =
-                (failures.clone(), slowest.clone(), email_seq.clone());
+            let (failures, slowest, email_seq, answered_at) = (
+                failures.clone(),
+                slowest.clone(),
+                email_seq.clone(),
+                answered_at.clone(),
+            );
             handles.push(tokio::spawn(async move {
                 let mut n = 0u64;
                 while Instant::now() < end {
@@ -153,6 +182,7 @@ async fn run<F: std::future::Future<Output = ()>>(
                     match result {
                         Ok(()) => {
                             done.fetch_add(1, Ordering::Relaxed);
+                            answered_at.lock().unwrap().push(Instant::now());
                         }
                         Err(err) => failures.lock().unwrap().push(format!(
                             "{}: {err}",
@@ -172,6 +202,7 @@ async fn run<F: std::future::Future<Output = ()>>(
     let refused = env.server.rate_limited_count() - before.1;
     let failures = std::mem::take(&mut *failures.lock().unwrap());
     let slowest = *slowest.lock().unwrap();
+    let answered_at = std::mem::take(&mut *answered_at.lock().unwrap());
     Run {
         per_replica: counts.iter().map(|c| c.load(Ordering::Relaxed)).collect(),
         failures,
@@ -179,6 +210,7 @@ async fn run<F: std::future::Future<Output = ()>>(
         refused,
         elapsed,
         slowest,
+        answered_at,
     }
 }
 
@@ -342,4 +374,130 @@ async fn redis_keys_name_a_hash_of_the_api_key_never_the_key() {
         assert!(!key.contains(&env.key), "{key}");
         assert!(key.starts_with("factify-invites:rl:{"), "{key}");
     }
+}
+
+/// The `tracing` output of the test's thread, as text.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures warnings on this thread (the tests below run on a
+    /// current-thread runtime, so every task logs here).
+    fn capture() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    fn count(&self, text: &str) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .matches(text)
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn redis_killed_mid_run_falls_back_then_shares_again() {
+    if redis_server::skipped() {
+        return;
+    }
+    let (logs, _guard) = Logs::capture();
+    let mut redis = RedisServer::start().await;
+    let env = start_server(true).await;
+    let pacing = Pacing::Shared(shared(&redis, 2));
+    let mut outage = None;
+    let run = run(&env, 2, pacing, Duration::from_millis(4500), async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        redis.kill();
+        let killed = Instant::now();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        redis.restart().await;
+        outage = Some((killed, Instant::now()));
+    })
+    .await;
+    let (killed, restarted) = outage.unwrap();
+    let during = run.answered_between(killed, restarted);
+    eprintln!(
+        "Redis killed: {} calls answered in the {:?} outage, longest silence after the kill {:?}, \
+         {} refused, slowest call {:?}",
+        during,
+        restarted - killed,
+        run.longest_silence(killed, restarted),
+        run.refused,
+        run.slowest,
+    );
+    assert!(run.failures.is_empty(), "{run:?}");
+    assert!(during >= 5, "the replicas stopped with Redis: {run:?}");
+    // Once per outage and replica, not once per call.
+    let warnings = logs.count("Redis failed");
+    assert!(
+        (2..=4).contains(&warnings),
+        "{warnings} warnings for {during} calls"
+    );
+    assert!(
+        logs.count("Redis is back") >= 2,
+        "{}",
+        logs.count("Redis is back")
+    );
+    // The restarted (empty) Redis holds bookings again.
+    let booked = redis.keys("factify-invites:rl:*:next").await;
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    // A few calls of the switch-over may meet the server's limit (each
+    // replica's pacer starts afresh); retries absorbed them.
+    assert!(run.refused <= 6, "{run:?}");
+}
+
+#[tokio::test]
+async fn a_slow_redis_does_not_hold_calls_back() {
+    if redis_server::skipped() {
+        return;
+    }
+    let (logs, _guard) = Logs::capture();
+    let redis = RedisServer::start().await;
+    let env = start_server(true).await;
+    let pacing = Pacing::Shared(shared(&redis, 2));
+    let mut pause = None;
+    let run = run(&env, 2, pacing, Duration::from_millis(3500), async {
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        // Redis answers nothing for 1.5 s (then everything it queued).
+        let _: () = redis.query(&["CLIENT", "PAUSE", "1500", "ALL"]).await;
+        let paused = Instant::now();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        pause = Some((paused, Instant::now()));
+    })
+    .await;
+    let (paused, resumed) = pause.unwrap();
+    let during = run.answered_between(paused, resumed);
+    eprintln!(
+        "Redis paused: {} calls answered in the {:?} pause, longest silence {:?}, {} refused, \
+         slowest call {:?}",
+        during,
+        resumed - paused,
+        run.longest_silence(paused, resumed),
+        run.refused,
+        run.slowest,
+    );
+    assert!(run.failures.is_empty(), "{run:?}");
+    assert!(during >= 5, "the replicas waited for Redis: {run:?}");
+    let warnings = logs.count("Redis failed");
+    assert!(
+        (2..=4).contains(&warnings),
+        "{warnings} warnings for {during} calls"
+    );
+    assert!(run.refused <= 6, "{run:?}");
 }
