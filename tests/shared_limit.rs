@@ -81,7 +81,7 @@ async fn replica(env: &Env, pacing: &Pacing) -> Client {
 }
 
 /// What a run of replicas came to.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Run {
     /// Calls each replica completed successfully.
     per_replica: Vec<u64>,
@@ -91,6 +91,8 @@ struct Run {
     admitted: u64,
     refused: u64,
     elapsed: Duration,
+    started: Instant,
+    length: Duration,
     /// The slowest call, start to answer.
     slowest: Duration,
     /// When each successful call was answered.
@@ -98,8 +100,11 @@ struct Run {
 }
 
 impl Run {
+    /// Successful calls a minute while the replicas were calling (the
+    /// calls still queued at the end are left out).
     fn rate_per_minute(&self) -> f64 {
-        self.admitted as f64 * 60.0 / self.elapsed.as_secs_f64()
+        let answered = self.answered_between(self.started, self.started + self.length);
+        answered as f64 * 60.0 / self.length.as_secs_f64()
     }
 
     /// Successful calls answered between `from` and `to`.
@@ -209,6 +214,8 @@ async fn run<F: std::future::Future<Output = ()>>(
         admitted: total - refused,
         refused,
         elapsed,
+        started,
+        length,
         slowest,
         answered_at,
     }
@@ -500,4 +507,44 @@ async fn a_slow_redis_does_not_hold_calls_back() {
         "{warnings} warnings for {during} calls"
     );
     assert!(run.refused <= 6, "{run:?}");
+}
+
+/// The closing note's figures: refusals and achieved rate for 1, 4 and 16
+/// replicas sharing a key, with and without the shared limit. Run with
+/// `cargo test --test shared_limit -- --ignored --nocapture figures`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "prints figures; about 40 s"]
+async fn figures_for_1_4_and_16_replicas() {
+    let redis = RedisServer::start().await;
+    eprintln!(
+        "server limit {} calls / {} creations per {WINDOW:?} ({}/min); clients at 90 %",
+        SERVER_LIMITS.requests_per_minute,
+        SERVER_LIMITS.creates_per_minute,
+        SERVER_LIMITS.requests_per_minute * 30
+    );
+    for replicas in [1u32, 4, 16] {
+        for (name, pacing) in [
+            ("local pacers", Pacing::Local),
+            ("shared (Redis)", Pacing::Shared(shared(&redis, replicas))),
+        ] {
+            let env = start_server(true).await;
+            let run = run(
+                &env,
+                replicas as usize,
+                pacing,
+                Duration::from_secs(6),
+                async {},
+            )
+            .await;
+            eprintln!(
+                "{replicas:>2} replicas, {name:<14}: {:>4} admitted, {:>4.0}/min, \
+                 {:>4} RESOURCE_EXHAUSTED, {} failed, slowest {:?}",
+                run.admitted,
+                run.rate_per_minute(),
+                run.refused,
+                run.failures.len(),
+                run.slowest
+            );
+        }
+    }
 }
