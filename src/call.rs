@@ -18,6 +18,7 @@ use crate::error::{Code, Error, Result, Status};
 use crate::rate_limit::{Cooldown, Pacer, RateLimit};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
 use crate::shared_limit::{self, Turn};
+use crate::telemetry::{Metrics, Outcome};
 use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
 
 /// What every call of a client (and its clones) shares.
@@ -37,6 +38,8 @@ pub(crate) struct Caller {
     /// The rate limit shared with other processes through Redis, if any;
     /// `limiter` paces the calls it does not take.
     pub(crate) shared: shared_limit::Gate,
+    /// The OpenTelemetry instruments, if the user passed a meter provider.
+    pub(crate) metrics: Metrics,
 }
 
 /// The client-side pacers of a [`RateLimit`].
@@ -52,6 +55,14 @@ impl Limiter {
             all: Pacer::per_minute(limit.requests_per_minute),
             creates: Pacer::per_minute(limit.creates_per_minute),
         }
+    }
+}
+
+/// An attempt's or a call's outcome, for the metrics.
+fn outcome<T>(result: &Result<T>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Ok,
+        Err(err) => Outcome::Failed(err.code()),
     }
 }
 
@@ -95,7 +106,9 @@ impl Caller {
             request_id = field::Empty,
         );
         async {
+            let started = self.metrics.start();
             let (attempts, result) = self.attempts(rpc, safety, request, options).await;
+            self.metrics.call_ended(rpc, started, outcome(&result));
             let span = tracing::Span::current();
             span.record("attempts", attempts);
             match &result {
@@ -157,7 +170,17 @@ impl Caller {
                 timeout: remaining,
                 metadata: &options.metadata,
             };
-            let error = match self.transport.unary(attempt, request.clone()).await {
+            if attempts > 1 {
+                self.metrics.retry(rpc);
+            }
+            self.metrics.attempt_started(rpc);
+            let attempt_started = self.metrics.start();
+            let result = self.transport.unary(attempt, request.clone()).await;
+            let response = result.as_ref().ok();
+            let ended = outcome(&result);
+            self.metrics
+                .attempt_ended(rpc, attempt_started, ended, &request, response);
+            let error = match result {
                 Ok(response) => {
                     self.budget.on_success();
                     return (attempts, Ok(response));
@@ -185,6 +208,7 @@ impl Caller {
                 return (attempts, Err(error));
             }
             if !self.budget.on_failure_may_retry() {
+                self.metrics.budget_refused(rpc);
                 tracing::debug!(error = %error, "retry budget exhausted; not retrying");
                 return (attempts, Err(error));
             }
@@ -238,6 +262,7 @@ impl Caller {
             return false;
         }
         if start > Instant::now() {
+            self.metrics.rate_limit_wait(rpc, start - Instant::now());
             tracing::debug!(wait = ?(start - Instant::now()), "waiting for the rate limit");
             tokio::time::sleep_until(start).await;
         }

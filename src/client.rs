@@ -66,6 +66,8 @@ pub struct ClientBuilder {
     rate_limit: Option<RateLimit>,
     #[cfg(feature = "redis")]
     shared_rate_limit: Option<crate::shared_limit::SharedRateLimit>,
+    #[cfg(feature = "otel")]
+    meter: Option<opentelemetry::metrics::Meter>,
     allow_insecure_http: bool,
     max_response_bytes: usize,
     protocol: Protocol,
@@ -87,6 +89,8 @@ impl Default for ClientBuilder {
             rate_limit: None,
             #[cfg(feature = "redis")]
             shared_rate_limit: None,
+            #[cfg(feature = "otel")]
+            meter: None,
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             protocol: Protocol::default(),
@@ -177,6 +181,25 @@ impl ClientBuilder {
     #[cfg(feature = "redis")]
     pub fn shared_rate_limit(mut self, limit: crate::shared_limit::SharedRateLimit) -> Self {
         self.shared_rate_limit = Some(limit);
+        self
+    }
+
+    /// Records gRPC's client metrics (gRFC A66) and this crate's own
+    /// through `provider` (feature `otel`); see [`telemetry`](crate::telemetry)
+    /// for the instruments. Without one, nothing is recorded.
+    ///
+    /// `opentelemetry`'s types are part of this method's signature: the
+    /// feature follows that crate's 0.x releases (0.33 now), a semver
+    /// promise kept only through this feature.
+    #[cfg(feature = "otel")]
+    pub fn meter_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: opentelemetry::metrics::MeterProvider + ?Sized,
+    {
+        let scope = opentelemetry::InstrumentationScope::builder("factify-invites")
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build();
+        self.meter = Some(provider.meter_with_scope(scope));
         self
     }
 
@@ -338,6 +361,15 @@ impl ClientBuilder {
         };
         #[cfg(not(feature = "redis"))]
         let (shared, rate_limit) = (crate::shared_limit::Gate, self.rate_limit);
+        #[cfg(feature = "otel")]
+        let metrics = match &self.meter {
+            Some(meter) => {
+                crate::telemetry::Metrics::new(meter, &self.endpoint, self.protocol.as_str())
+            }
+            None => crate::telemetry::Metrics::default(),
+        };
+        #[cfg(not(feature = "otel"))]
+        let metrics = crate::telemetry::Metrics;
         Ok(Client {
             inner: Arc::new(Inner {
                 caller: Caller {
@@ -350,6 +382,7 @@ impl ClientBuilder {
                     create_cooldown: Cooldown::default(),
                     limiter: rate_limit.map(Limiter::new),
                     shared,
+                    metrics,
                 },
                 endpoint: self.endpoint,
                 protocol: self.protocol,

@@ -1,0 +1,232 @@
+//! OpenTelemetry metrics (feature `otel`): a client given a meter provider
+//! (opentelemetry_sdk's, exporting to memory) records gRFC A66's client
+//! instruments and the crate's own, over every protocol, against the
+//! reference server with injected faults.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::each_protocol;
+use factify_invites::server::Fault;
+use factify_invites::Client;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+
+/// One data point, flattened: its attributes, and its sum or count.
+#[derive(Debug, Clone)]
+struct Point {
+    attributes: BTreeMap<String, String>,
+    value: f64,
+}
+
+fn flatten<'a>(attributes: impl Iterator<Item = &'a KeyValue>) -> BTreeMap<String, String> {
+    attributes
+        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+        .collect()
+}
+
+/// Every metric exported so far, by name (counters: their sums;
+/// histograms: their counts).
+fn collect(
+    provider: &SdkMeterProvider,
+    exporter: &InMemoryMetricExporter,
+) -> BTreeMap<String, Vec<Point>> {
+    provider.force_flush().expect("flush the metrics");
+    let mut found: BTreeMap<String, Vec<Point>> = BTreeMap::new();
+    for resource in exporter.get_finished_metrics().expect("exported metrics") {
+        for scope in resource.scope_metrics() {
+            assert_eq!(scope.scope().name(), "factify-invites");
+            for metric in scope.metrics() {
+                let points = found.entry(metric.name().to_owned()).or_default();
+                points.clear(); // cumulative: the last export has it all
+                match metric.data() {
+                    AggregatedMetrics::U64(MetricData::Sum(sum)) => {
+                        points.extend(sum.data_points().map(|p| Point {
+                            attributes: flatten(p.attributes()),
+                            value: p.value() as f64,
+                        }))
+                    }
+                    AggregatedMetrics::F64(MetricData::Histogram(h)) => {
+                        points.extend(h.data_points().map(|p| Point {
+                            attributes: flatten(p.attributes()),
+                            value: p.count() as f64,
+                        }))
+                    }
+                    AggregatedMetrics::U64(MetricData::Histogram(h)) => {
+                        points.extend(h.data_points().map(|p| Point {
+                            attributes: flatten(p.attributes()),
+                            value: p.sum() as f64,
+                        }))
+                    }
+                    other => panic!("unexpected data of {}: {other:?}", metric.name()),
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The total of `name`'s points whose attributes include `wanted`.
+fn total(metrics: &BTreeMap<String, Vec<Point>>, name: &str, wanted: &[(&str, &str)]) -> f64 {
+    metrics
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} in {:?}", metrics.keys()))
+        .iter()
+        .filter(|p| {
+            wanted
+                .iter()
+                .all(|(k, v)| p.attributes.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|p| p.value)
+        .sum()
+}
+
+const CREATE: &str = "factify.api.v1beta.OrganizationInviteService/CreateOrganizationInvite";
+const LIST: &str = "factify.api.v1beta.OrganizationInviteService/ListOrganizationInvites";
+
+each_protocol!(records_grpc_client_metrics_and_the_crates_own);
+
+async fn records_grpc_client_metrics_and_the_crates_own() {
+    let env = common::start_server().await;
+    let exporter = InMemoryMetricExporter::default();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    let client: Client = common::builder(&env.running.endpoint())
+        .api_key(&env.fixture.admin_key)
+        .meter_provider(&provider)
+        .connect()
+        .await
+        .unwrap();
+    let org = &env.fixture.organization;
+
+    // A create whose first attempt meets UNAVAILABLE, then succeeds.
+    env.server.inject_faults(None, [Fault::Unavailable]);
+    client.create_invite(org, "ada@example.com").await.unwrap();
+    // A page, and a call refused for good (NOT_FOUND is not retried).
+    client.list_invites(org).page(None).await.unwrap();
+    let missing = "inv_01arz3ndektsv4rrffq69g5fav";
+    let err = client.revoke_invite(org, missing).await.unwrap_err();
+    assert_eq!(err.code(), Some(factify_invites::Code::NotFound), "{err}");
+
+    let metrics = collect(&provider, &exporter);
+    let protocol = common::protocol().as_str();
+    let target = env.running.endpoint();
+    let base = [
+        ("grpc.target", target.as_str()),
+        ("factify_invites.protocol", protocol),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+        base.iter().copied().chain(extra.iter().copied()).collect()
+    };
+
+    assert_eq!(
+        total(
+            &metrics,
+            "grpc.client.attempt.started",
+            &with(&[("grpc.method", CREATE)])
+        ),
+        2.0
+    );
+    let create_ok = with(&[("grpc.method", CREATE), ("grpc.status", "OK")]);
+    let create_unavailable = with(&[("grpc.method", CREATE), ("grpc.status", "UNAVAILABLE")]);
+    assert_eq!(
+        total(&metrics, "grpc.client.attempt.duration", &create_ok),
+        1.0
+    );
+    assert_eq!(
+        total(
+            &metrics,
+            "grpc.client.attempt.duration",
+            &create_unavailable
+        ),
+        1.0
+    );
+    assert_eq!(
+        total(&metrics, "grpc.client.call.duration", &create_ok),
+        1.0
+    );
+    assert_eq!(
+        total(&metrics, "grpc.client.call.duration", &create_unavailable),
+        0.0
+    );
+    let revoke = [("grpc.status", "NOT_FOUND")];
+    assert_eq!(
+        total(&metrics, "grpc.client.call.duration", &with(&revoke)),
+        1.0
+    );
+    // Sizes: a create sends its request each attempt and gets an invite back.
+    let sent = total(
+        &metrics,
+        "grpc.client.attempt.sent_total_compressed_message_size",
+        &create_ok,
+    );
+    let rcvd = total(
+        &metrics,
+        "grpc.client.attempt.rcvd_total_compressed_message_size",
+        &create_ok,
+    );
+    assert!(sent >= 20.0 && rcvd >= 50.0, "sent {sent}, received {rcvd}");
+    assert_eq!(
+        total(
+            &metrics,
+            "grpc.client.attempt.rcvd_total_compressed_message_size",
+            &create_unavailable
+        ),
+        0.0
+    );
+    // The crate's own.
+    assert_eq!(
+        total(
+            &metrics,
+            "factify_invites.client.retries",
+            &with(&[("grpc.method", CREATE)])
+        ),
+        1.0
+    );
+    assert_eq!(
+        total(
+            &metrics,
+            "factify_invites.client.pages",
+            &with(&[("grpc.method", LIST)])
+        ),
+        1.0
+    );
+    assert!(!metrics.contains_key("factify_invites.client.retry_budget.refusals"));
+}
+
+/// A rate-limited client records its waits.
+#[tokio::test]
+async fn records_rate_limit_waits() {
+    let env = common::start_server().await;
+    let exporter = InMemoryMetricExporter::default();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    let client = common::builder(&env.running.endpoint())
+        .api_key(&env.fixture.admin_key)
+        .rate_limit(factify_invites::rate_limit::RateLimit::per_minute(600))
+        .meter_provider(&provider)
+        .connect()
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        client
+            .list_invites(&env.fixture.organization)
+            .page(None)
+            .await
+            .unwrap();
+    }
+    let metrics = collect(&provider, &exporter);
+    // The first call starts at once; the next two wait (about 100 ms each).
+    assert_eq!(
+        total(
+            &metrics,
+            "factify_invites.client.rate_limit.wait",
+            &[("grpc.method", LIST)]
+        ),
+        2.0
+    );
+}
