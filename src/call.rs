@@ -18,7 +18,7 @@ use crate::error::{Code, Error, Result, Status};
 use crate::rate_limit::{Cooldown, Pacer, RateLimit};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
 use crate::shared_limit::{self, Turn};
-use crate::telemetry::{Metrics, Outcome};
+use crate::telemetry::{self, Metrics, Outcome};
 use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
 
 /// What every call of a client (and its clones) shares.
@@ -164,11 +164,17 @@ impl Caller {
                 return (attempts, Err(deadline_error(rpc, limit, last_error)));
             }
             attempts += 1;
+            // The caller's trace context travels with each attempt.
+            let traced = telemetry::trace_headers().map(|trace| {
+                let mut metadata = options.metadata.clone();
+                metadata.extend(trace);
+                metadata
+            });
             let attempt = Attempt {
                 rpc,
                 api_key: api_key.as_ref(),
                 timeout: remaining,
-                metadata: &options.metadata,
+                metadata: traced.as_ref().unwrap_or(&options.metadata),
             };
             if attempts > 1 {
                 self.metrics.retry(rpc);

@@ -27,11 +27,27 @@
 //!
 //! Without a meter provider nothing is recorded, and the calls skip even
 //! reading the clock for it.
+//!
+//! # Trace context
+//!
+//! With the feature on, every attempt also sends the current trace
+//! context as W3C `traceparent` (and `tracestate`) headers, over gRPC and
+//! Connect alike, so that the server's side of a call joins the caller's
+//! trace. The context is the one of the crate's own `factify_invites.call`
+//! `tracing` span when a `tracing-opentelemetry` layer is installed (that
+//! span is then a child of the caller's span, and the server's parent), or
+//! else OpenTelemetry's current [`Context`](opentelemetry::Context). With
+//! no valid span context, nothing is sent.
 
 use std::time::Duration;
 
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
+
 use crate::error::Code;
 use crate::transport::Rpc;
+
+/// One request header (metadata entry).
+type Header = (AsciiMetadataKey, AsciiMetadataValue);
 
 /// The status name of A66's `grpc.status`: `OK` or the code in capitals.
 #[cfg_attr(not(feature = "otel"), allow(dead_code))]
@@ -67,15 +83,20 @@ pub(crate) enum Outcome {
 }
 
 #[cfg(feature = "otel")]
-pub(crate) use with_otel::Metrics;
+pub(crate) use with_otel::{trace_headers, Metrics};
 
 #[cfg(not(feature = "otel"))]
-pub(crate) use without_otel::Metrics;
+pub(crate) use without_otel::{trace_headers, Metrics};
 
 #[cfg(not(feature = "otel"))]
 mod without_otel {
     use super::*;
     use tokio::time::Instant;
+
+    /// Without the `otel` feature no trace context is sent.
+    pub(crate) fn trace_headers() -> Option<Vec<Header>> {
+        None
+    }
 
     /// Without the `otel` feature nothing is recorded.
     #[derive(Debug, Default)]
@@ -321,6 +342,40 @@ mod with_otel {
                 KeyValue::new("grpc.status", status),
             ]
         }
+    }
+
+    /// The `traceparent` and `tracestate` headers of the current span's
+    /// context, if it is valid.
+    pub(crate) fn trace_headers() -> Option<Vec<Header>> {
+        use opentelemetry::trace::TraceContextExt;
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+        let mut context = tracing::Span::current().context();
+        if !context.span().span_context().is_valid() {
+            context = opentelemetry::Context::current();
+        }
+        let span = context.span();
+        let span_context = span.span_context();
+        if !span_context.is_valid() {
+            return None;
+        }
+        let traceparent = format!(
+            "00-{}-{}-{:02x}",
+            span_context.trace_id(),
+            span_context.span_id(),
+            span_context.trace_flags().to_u8()
+        );
+        let mut headers = vec![(
+            AsciiMetadataKey::from_static("traceparent"),
+            AsciiMetadataValue::try_from(traceparent).ok()?,
+        )];
+        let tracestate = span_context.trace_state().header();
+        if !tracestate.is_empty() {
+            if let Ok(value) = AsciiMetadataValue::try_from(tracestate) {
+                headers.push((AsciiMetadataKey::from_static("tracestate"), value));
+            }
+        }
+        Some(headers)
     }
 
     /// A66's `grpc.method`: the path without its leading `/`.

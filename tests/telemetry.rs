@@ -86,8 +86,6 @@ fn total(metrics: &BTreeMap<String, Vec<Point>>, name: &str, wanted: &[(&str, &s
 const CREATE: &str = "factify.api.v1beta.OrganizationInviteService/CreateOrganizationInvite";
 const LIST: &str = "factify.api.v1beta.OrganizationInviteService/ListOrganizationInvites";
 
-each_protocol!(records_grpc_client_metrics_and_the_crates_own);
-
 async fn records_grpc_client_metrics_and_the_crates_own() {
     let env = common::start_server().await;
     let exporter = InMemoryMetricExporter::default();
@@ -229,4 +227,100 @@ async fn records_rate_limit_waits() {
         ),
         2.0
     );
+}
+
+each_protocol!(
+    records_grpc_client_metrics_and_the_crates_own,
+    sends_the_callers_trace_context_from_its_tracing_span,
+    sends_the_current_opentelemetry_context,
+    sends_no_trace_context_without_one,
+);
+
+/// A caller's `tracing` span, bridged to OpenTelemetry by
+/// `tracing-opentelemetry`: the server receives the caller's trace ID and,
+/// as parent, the span of the crate's call (a child of the caller's).
+async fn sends_the_callers_trace_context_from_its_tracing_span() {
+    use opentelemetry::trace::TracerProvider as _;
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use tracing::Instrument;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    // The test runs on one thread: every task logs to this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let env = common::start_server().await;
+    let org = &env.fixture.organization;
+    env.client
+        .create_invite(org, "ada@example.com")
+        .send()
+        .instrument(tracing::info_span!("caller"))
+        .await
+        .unwrap();
+    provider.force_flush().unwrap();
+
+    let spans = exporter.get_finished_spans().unwrap();
+    let span = |name: &str| {
+        spans
+            .iter()
+            .find(|span| span.name == name)
+            .unwrap_or_else(|| panic!("no span {name}: {spans:?}"))
+    };
+    let (caller, call) = (span("caller"), span("factify_invites.call"));
+    assert_eq!(call.parent_span_id, caller.span_context.span_id());
+    let received = env.server.received_traces();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(
+        received[0].traceparent,
+        format!(
+            "00-{}-{}-01",
+            caller.span_context.trace_id(),
+            call.span_context.span_id()
+        )
+    );
+}
+
+/// Without `tracing-opentelemetry`, OpenTelemetry's current context (here
+/// a remote parent with a `tracestate`) is sent as it is.
+async fn sends_the_current_opentelemetry_context() {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+
+    let env = common::start_server().await;
+    let trace_id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+    let span_id = SpanId::from_hex("00f067aa0ba902b7").unwrap();
+    let state = TraceState::from_key_value([("vendor", "opaque")]).unwrap();
+    let parent = SpanContext::new(trace_id, span_id, TraceFlags::SAMPLED, true, state);
+    let context = opentelemetry::Context::new().with_remote_span_context(parent);
+    {
+        let _attached = context.attach();
+        env.client
+            .list_invites(&env.fixture.organization)
+            .page(None)
+            .await
+            .unwrap();
+    }
+    let received = env.server.received_traces();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(
+        received[0].traceparent,
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    );
+    assert_eq!(received[0].tracestate.as_deref(), Some("vendor=opaque"));
+}
+
+async fn sends_no_trace_context_without_one() {
+    let env = common::start_server().await;
+    env.client
+        .list_invites(&env.fixture.organization)
+        .page(None)
+        .await
+        .unwrap();
+    assert_eq!(env.server.received_traces(), vec![]);
 }

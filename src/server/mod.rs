@@ -117,7 +117,7 @@ pub use state::persist::{
     AccountRecord, ApiKeyRecord, OrganizationRecord, Snapshot, SnapshotError,
 };
 pub use transport::RunningServer;
-pub use types::{EmailKind, Fixture, Method, Permissions, RateLimits, SentEmail};
+pub use types::{EmailKind, Fixture, Method, Permissions, RateLimits, ReceivedTrace, SentEmail};
 
 use state::State;
 
@@ -320,6 +320,12 @@ impl ReferenceServer {
     /// included.
     pub fn call_count(&self, method: Method) -> u64 {
         self.lock().call_count(method)
+    }
+
+    /// The W3C trace contexts (`traceparent`, `tracestate`) of the calls
+    /// that carried one, oldest first.
+    pub fn received_traces(&self) -> Vec<ReceivedTrace> {
+        self.lock().received_traces().to_vec()
     }
 
     /// How many calls of any method reached the service.

@@ -20,7 +20,7 @@ use super::cursor::{Anchor, CursorCodec};
 use super::error::{ApiError, RateLimited};
 use super::generate;
 use super::list;
-use super::types::{EmailKind, Method, Permissions, RateLimits, SentEmail};
+use super::types::{EmailKind, Method, Permissions, RateLimits, ReceivedTrace, SentEmail};
 use super::validate::{self, to_timestamp, CreateInput};
 use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::proto::{self, OrganizationInviteStatus as Status};
@@ -192,6 +192,8 @@ pub(crate) struct State {
     idempotency: HashMap<IdempotencyScope, IdempotentCreate>,
     emails: Vec<SentEmail>,
     calls: HashMap<Method, u64>,
+    /// The trace context headers of the calls that carried one.
+    traces: Vec<ReceivedTrace>,
     rate_limits: Option<RateLimits>,
     /// The width of the rate-limit window; [`RATE_WINDOW`] when `None`.
     rate_window: Option<TimeDelta>,
@@ -453,6 +455,16 @@ impl State {
     /// Every recorded email, oldest first.
     pub(crate) fn sent_emails(&self) -> &[SentEmail] {
         &self.emails
+    }
+
+    /// Records the trace context a call carried.
+    pub(crate) fn record_trace(&mut self, trace: ReceivedTrace) {
+        self.traces.push(trace);
+    }
+
+    /// The trace contexts received, oldest first.
+    pub(crate) fn received_traces(&self) -> &[ReceivedTrace] {
+        &self.traces
     }
 
     /// Counts a call of `method`.
