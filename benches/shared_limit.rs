@@ -5,6 +5,10 @@
 //! limiter's own work (for the shared one: a SHA-256 of the key and one
 //! `EVALSHA` round trip to a `redis-server` on loopback).
 //!
+//! The same call is also measured with OpenTelemetry metrics on (feature
+//! `otel`: an SDK meter provider with a periodic reader exporting to
+//! memory once a minute, so the calls pay for the aggregation only): the per-call cost of the metrics.
+//!
 //! Needs Debian's `redis-server` on the `PATH` (started here on a free
 //! loopback port). Ends by printing, per mode, criterion's median latency
 //! and the process's CPU time per call (client and reference server, which
@@ -63,6 +67,14 @@ fn main() {
             .endpoint(env.running.endpoint())
             .api_key(&env.fixture.admin_key)
     };
+    let meter_provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_reader(
+            opentelemetry_sdk::metrics::PeriodicReader::builder(
+                opentelemetry_sdk::metrics::InMemoryMetricExporter::default(),
+            )
+            .build(),
+        )
+        .build();
     let modes: Vec<(&str, Client)> = rt.block_on(async {
         vec![
             ("none", builder().connect().await.unwrap()),
@@ -70,6 +82,14 @@ fn main() {
                 "local",
                 builder()
                     .rate_limit(unreachable_limit())
+                    .connect()
+                    .await
+                    .unwrap(),
+            ),
+            (
+                "metrics",
+                builder()
+                    .meter_provider(&meter_provider)
                     .connect()
                     .await
                     .unwrap(),
