@@ -1,6 +1,6 @@
 //! A rate limit shared by every process that calls Factify with one API
 //! key, kept in Redis (feature `redis`): [`SharedRateLimit`] configures it,
-//! and the crate-private [`Gate`] is what a call asks "when may I start?"
+//! and the crate-private `Gate` is what a call asks "when may I start?"
 //! and tells "the server said hold off".
 //!
 //! Factify's limits are per key, while [`RateLimit`] paces one process: ten
@@ -146,6 +146,7 @@ impl SharedRateLimit {
 
 /// When a call may start, as the shared limit says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) enum Turn {
     /// Booked: start at this instant.
     At(Instant),

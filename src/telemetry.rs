@@ -77,6 +77,7 @@ pub(crate) fn status_name(code: Option<Code>) -> &'static str {
 
 /// The outcome of an attempt or a call, for `grpc.status`.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "otel"), allow(dead_code))]
 pub(crate) enum Outcome {
     Ok,
     Failed(Option<Code>),

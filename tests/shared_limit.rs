@@ -165,7 +165,7 @@ async fn run<F: std::future::Future<Output = ()>>(
                 while Instant::now() < end {
                     n += 1;
                     let call_started = Instant::now();
-                    let result = if n % 4 == 0 {
+                    let result = if n.is_multiple_of(4) {
                         let seq = email_seq.fetch_add(1, Ordering::Relaxed);
                         client
                             .create_invite(&org, format!("user{seq}@example.com"))
