@@ -5,6 +5,10 @@
 //! limiter's own work (for the shared one: a SHA-256 of the key and one
 //! `EVALSHA` round trip to a `redis-server` on loopback).
 //!
+//! `redis_down` is the shared limit with its Redis down (a closed loopback
+//! port): the steady cost of an outage, calls paced by the fallback while
+//! one probe a second finds Redis still out.
+//!
 //! The same call is also measured with OpenTelemetry metrics on (feature
 //! `otel`: an SDK meter provider with a periodic reader exporting to
 //! memory once a minute, so the calls pay for the aggregation only): the per-call cost of the metrics.
@@ -75,6 +79,10 @@ fn main() {
             .build(),
         )
         .build();
+    // A loopback port nobody listens on: a Redis that is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port");
     let modes: Vec<(&str, Client)> = rt.block_on(async {
         vec![
             ("none", builder().connect().await.unwrap()),
@@ -82,6 +90,17 @@ fn main() {
                 "local",
                 builder()
                     .rate_limit(unreachable_limit())
+                    .connect()
+                    .await
+                    .unwrap(),
+            ),
+            (
+                "redis_down",
+                builder()
+                    .shared_rate_limit(
+                        SharedRateLimit::new(format!("redis://{closed}/"), unreachable_limit())
+                            .with_timeout(Duration::from_millis(50)),
+                    )
                     .connect()
                     .await
                     .unwrap(),
