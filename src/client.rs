@@ -176,8 +176,9 @@ impl ClientBuilder {
     /// Shares a rate limit through Redis with every client, in any process,
     /// that uses the same API key (feature `redis`); see
     /// [`SharedRateLimit`](crate::shared_limit::SharedRateLimit). While
-    /// Redis is out, calls are paced by this builder's
-    /// [`rate_limit`](Self::rate_limit) (or the shared limit's fallback).
+    /// Redis is out, calls are paced by the shared limit's fallback, else
+    /// this builder's [`rate_limit`](Self::rate_limit), else the shared
+    /// limit itself, per process.
     #[cfg(feature = "redis")]
     pub fn shared_rate_limit(mut self, limit: crate::shared_limit::SharedRateLimit) -> Self {
         self.shared_rate_limit = Some(limit);
@@ -355,7 +356,7 @@ impl ClientBuilder {
             Some(config) => (
                 crate::shared_limit::Gate::new(config)?,
                 // While Redis is out, pace the process alone.
-                self.rate_limit.or(config.fallback).or(Some(config.limit)),
+                config.fallback.or(self.rate_limit).or(Some(config.limit)),
             ),
             None => (crate::shared_limit::Gate::default(), self.rate_limit),
         };

@@ -108,7 +108,7 @@ impl SharedRateLimit {
         }
     }
 
-    /// The per-process limit used while Redis is out (by default the
+    /// The per-process limit used while Redis is out (without it, the
     /// builder's [`rate_limit`](crate::ClientBuilder::rate_limit), else the
     /// shared limit itself). Set it to the shared limit divided by the
     /// number of replicas to stay under the key's limit during an outage.
