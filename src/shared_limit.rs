@@ -55,6 +55,11 @@ const MAX_BOOKING: Duration = Duration::from_secs(120);
 /// uses the same API key; set it with
 /// [`ClientBuilder::shared_rate_limit`](crate::ClientBuilder::shared_rate_limit).
 ///
+/// Starts are spaced on Redis's clock; a call reaches Factify a little
+/// later (the network, a busy machine). Leave a margin under the server's
+/// limit, such as 90 % of it, so that such delays never bunch calls past
+/// it.
+///
 /// ```
 /// use std::time::Duration;
 /// use factify_invites::rate_limit::RateLimit;

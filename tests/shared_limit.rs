@@ -221,17 +221,29 @@ async fn run<F: std::future::Future<Output = ()>>(
     }
 }
 
-fn shared(redis: &RedisServer, replicas: u32) -> SharedRateLimit {
+/// The shared limit of `replicas` replicas, waiting `timeout` for Redis.
+fn shared_with(redis: &RedisServer, replicas: u32, timeout: Duration) -> SharedRateLimit {
     let limit = client_limit();
     SharedRateLimit::new(redis.url(), limit)
-        // A loaded two-core machine: wait for Redis longer than the default.
-        .with_timeout(Duration::from_millis(50))
+        .with_timeout(timeout)
         .with_probe_interval(Duration::from_millis(200))
         // During an outage each replica paces itself to its share.
         .with_fallback(
             RateLimit::per_minute(limit.requests_per_minute / replicas)
                 .with_creates_per_minute(limit.creates_per_minute / replicas),
         )
+}
+
+/// The shared limit of `replicas` replicas, for tests where Redis stays
+/// up: a loaded two-core machine can be slower than the 5 ms default, and
+/// these tests are not about falling back.
+fn shared(redis: &RedisServer, replicas: u32) -> SharedRateLimit {
+    shared_with(redis, replicas, Duration::from_millis(500))
+}
+
+/// The shared limit for the tests of a failing Redis: a short timeout.
+fn shared_failing(redis: &RedisServer, replicas: u32) -> SharedRateLimit {
+    shared_with(redis, replicas, Duration::from_millis(50))
 }
 
 /// Asserts that a run stayed within the server's limit and that no replica
@@ -311,6 +323,8 @@ async fn a_hold_off_received_by_one_replica_holds_every_replica() {
     let second = replica(&env, &pacing).await;
     env.server
         .inject_faults(None, [Fault::RateLimited(Duration::from_secs(1))]);
+    // The hold-off is stored after this instant, and lasts 1 s from then.
+    let before = Instant::now();
     let err = first
         .list_invites(&env.org)
         .retry_policy(RetryPolicy::disabled())
@@ -324,16 +338,15 @@ async fn a_hold_off_received_by_one_replica_holds_every_replica() {
     assert!(ttl > 0 && ttl <= 2_000, "{ttl}");
 
     // The other replica has never been refused, yet waits out the hold-off.
-    let started = Instant::now();
     second
         .list_invites(&env.org)
         .page(None)
         .await
         .expect("after the hold-off");
     assert!(
-        started.elapsed() >= Duration::from_millis(800),
-        "{:?}",
-        started.elapsed()
+        before.elapsed() >= Duration::from_millis(950),
+        "answered {:?} after the hold-off began",
+        before.elapsed()
     );
 }
 
@@ -426,7 +439,7 @@ async fn redis_killed_mid_run_falls_back_then_shares_again() {
     let (logs, _guard) = Logs::capture();
     let mut redis = RedisServer::start().await;
     let env = start_server(true).await;
-    let pacing = Pacing::Shared(shared(&redis, 2));
+    let pacing = Pacing::Shared(shared_failing(&redis, 2));
     let mut outage = None;
     let run = run(&env, 2, pacing, Duration::from_millis(4500), async {
         tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -477,7 +490,7 @@ async fn a_slow_redis_does_not_hold_calls_back() {
     let (logs, _guard) = Logs::capture();
     let redis = RedisServer::start().await;
     let env = start_server(true).await;
-    let pacing = Pacing::Shared(shared(&redis, 2));
+    let pacing = Pacing::Shared(shared_failing(&redis, 2));
     let mut pause = None;
     let run = run(&env, 2, pacing, Duration::from_millis(3500), async {
         tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -561,7 +574,8 @@ async fn invite_many_processes_on_shards_share_one_limit_through_redis() {
     const ROWS: usize = 10;
     let redis = RedisServer::start().await;
     // 20 creations (and 40 calls) per 2 s: 600 a minute; the processes
-    // share 540 a minute.
+    // share 450 a minute (the margin absorbs a loaded machine's stalls
+    // between booking a start and reaching the server).
     let server = ReferenceServer::new()
         .with_rate_limits(RateLimits {
             requests_per_minute: 40,
@@ -587,8 +601,10 @@ async fn invite_many_processes_on_shards_share_one_limit_through_redis() {
             .arg(&input)
             .arg("--results")
             .arg(&results)
-            .args(["--creates-per-minute", "540", "--concurrency", "4"])
-            .args(["--redis", &redis.url(), "--redis-timeout-ms", "100"])
+            .args(["--creates-per-minute", "450", "--concurrency", "4"])
+            // Redis stays up: a long timeout, so that a loaded machine
+            // never makes a process pace itself alone at the whole limit.
+            .args(["--redis", &redis.url(), "--redis-timeout-ms", "1000"])
             .args(["--output", "json"])
             .env("FACTIFY_ENDPOINT", running.endpoint())
             .env("FACTIFY_API_KEY", &fixture.admin_key)
