@@ -16,7 +16,8 @@
 //! Keys are named after a SHA-256 of the API key, never the key itself.
 //!
 //! Redis is a help, not a dependency of every call: each Redis step has a
-//! timeout ([`DEFAULT_REDIS_TIMEOUT`], 5 ms); when it fails or times out the
+//! timeout ([`DEFAULT_REDIS_TIMEOUT`], 5 ms; [`FIRST_CONNECTION_TIMEOUT`]
+//! while the first connection is made); when it fails or times out the
 //! call falls back to the per-process pacer, a warning is logged once for
 //! the outage, and Redis is left alone (no added latency) until a single
 //! probe, every [`DEFAULT_PROBE_INTERVAL`], finds it back.
@@ -45,6 +46,11 @@ pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
 /// The longest hold-off a server's `RetryInfo` can impose on every replica
 /// through Redis; a longer one is cut to this.
 pub const MAX_SHARED_HOLD_OFF: Duration = Duration::from_secs(120);
+
+#[cfg(feature = "redis")]
+/// How long the first calls of a client wait for Redis while its
+/// connection is first made (a refused connection fails at once).
+pub const FIRST_CONNECTION_TIMEOUT: Duration = Duration::from_millis(250);
 
 #[cfg(feature = "redis")]
 /// The furthest ahead a call books a start when it has no deadline.
@@ -125,7 +131,9 @@ impl SharedRateLimit {
 
     /// How long a call waits for Redis before falling back to the
     /// per-process pacer ([`DEFAULT_REDIS_TIMEOUT`] by default): the most
-    /// latency a slow or dead Redis adds to a call.
+    /// latency a slow or dead Redis adds to a call. Until Redis first
+    /// answers, the client's first calls wait up to
+    /// [`FIRST_CONNECTION_TIMEOUT`] instead, while the connection is made.
     #[must_use]
     pub fn with_timeout(mut self, timeout: Duration) -> SharedRateLimit {
         self.timeout = timeout.max(Duration::from_micros(100));
@@ -271,6 +279,9 @@ return 1
         hold_off: Script,
         health: Mutex<Health>,
         probing: AtomicBool,
+        /// Whether Redis ever answered: until then a step may also wait
+        /// for the first connection.
+        answered_once: AtomicBool,
     }
 
     impl fmt::Debug for Shared {
@@ -316,6 +327,7 @@ return 1
                 hold_off: Script::new(HOLD_OFF),
                 health: Mutex::new(Health::default()),
                 probing: AtomicBool::new(false),
+                answered_once: AtomicBool::new(false),
             }))))
         }
 
@@ -433,7 +445,12 @@ return 1
             };
             let outcome = match self.connection() {
                 Ok(connection) => {
-                    match tokio::time::timeout(self.timeout, step(connection)).await {
+                    let timeout = if self.answered_once.load(Ordering::Acquire) {
+                        self.timeout
+                    } else {
+                        self.timeout.max(FIRST_CONNECTION_TIMEOUT)
+                    };
+                    match tokio::time::timeout(timeout, step(connection)).await {
                         Ok(Ok(value)) => Ok(value),
                         Ok(Err(err)) => Err(format!("{} error", err.category())),
                         Err(_) => Err(format!("no answer within {:?}", self.timeout)),
@@ -447,6 +464,7 @@ return 1
             }
             match outcome {
                 Ok(value) => {
+                    self.answered_once.store(true, Ordering::Release);
                     if let Some(since) = health.out_since.take() {
                         health.next_probe = None;
                         tracing::warn!(
