@@ -324,3 +324,53 @@ async fn sends_no_trace_context_without_one() {
         .unwrap();
     assert_eq!(env.server.received_traces(), vec![]);
 }
+
+/// A retry the budget refuses is counted, and the call ends with the
+/// attempt's status.
+#[tokio::test]
+async fn records_retry_budget_refusals() {
+    let env = common::start_server().await;
+    let exporter = InMemoryMetricExporter::default();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    let client = common::builder(&env.running.endpoint())
+        .api_key(&env.fixture.admin_key)
+        // One token, none back: the first failure spends the budget.
+        .retry_budget(factify_invites::retry::RetryBudget::new(1.0, 0.0))
+        .meter_provider(&provider)
+        .connect()
+        .await
+        .unwrap();
+    env.server.inject_faults(None, [Fault::Unavailable]);
+    let err = client
+        .list_invites(&env.fixture.organization)
+        .page(None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(factify_invites::Code::Unavailable),
+        "{err}"
+    );
+    let metrics = collect(&provider, &exporter);
+    let list = [("grpc.method", LIST)];
+    assert_eq!(
+        total(
+            &metrics,
+            "factify_invites.client.retry_budget.refusals",
+            &list
+        ),
+        1.0
+    );
+    assert_eq!(
+        total(
+            &metrics,
+            "grpc.client.call.duration",
+            &[("grpc.method", LIST), ("grpc.status", "UNAVAILABLE")]
+        ),
+        1.0
+    );
+    assert!(!metrics.contains_key("factify_invites.client.retries"));
+    assert!(!metrics.contains_key("factify_invites.client.pages"));
+}
