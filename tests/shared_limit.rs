@@ -641,3 +641,83 @@ async fn invite_many_processes_on_shards_share_one_limit_through_redis() {
     emails.dedup();
     assert_eq!(emails.len(), SHARDS * ROWS);
 }
+
+/// The closing note's fallback figures: what a call costs when Redis dies
+/// (killed: connections refused) or hangs (`SIGSTOP`), with the default
+/// 5 ms timeout and limits no call reaches (so no pacing wait is counted).
+/// Run with `cargo test --test shared_limit -- --ignored --nocapture fallback`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "prints figures"]
+async fn fallback_figures() {
+    let mut redis = RedisServer::start().await;
+    let env = start_server(false).await;
+    let limit = RateLimit::per_minute(u32::MAX).with_creates_per_minute(u32::MAX);
+    let client = Client::builder()
+        .endpoint(env.running.endpoint())
+        .api_key(&env.key)
+        .shared_rate_limit(SharedRateLimit::new(redis.url(), limit))
+        .connect()
+        .await
+        .unwrap();
+    let call = || async {
+        let started = Instant::now();
+        client
+            .list_invites(&env.org)
+            .page_size(1)
+            .page(None)
+            .await
+            .unwrap();
+        started.elapsed()
+    };
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let mut up = Vec::new();
+    for _ in 0..50 {
+        up.push(call().await);
+    }
+    eprintln!("Redis up: median call {:?}", median(up));
+
+    redis.signal("-STOP");
+    let first = call().await;
+    let mut next = Vec::new();
+    for _ in 0..20 {
+        next.push(call().await);
+    }
+    eprintln!(
+        "Redis hung (SIGSTOP): first call {first:?}, then median {:?}",
+        median(next)
+    );
+    redis.signal("-CONT");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let bookings = || async {
+        let stats: String = redis.query(&["INFO", "commandstats"]).await;
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix("cmdstat_evalsha:calls="))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0u64, |n| n.parse().unwrap())
+    };
+    let before = bookings().await;
+    let mut back = Vec::new();
+    for _ in 0..20 {
+        back.push(call().await);
+    }
+    eprintln!(
+        "Redis resumed: median call {:?}, {} of 20 calls booked in Redis",
+        median(back),
+        bookings().await - before
+    );
+
+    redis.kill();
+    let first = call().await;
+    let mut next = Vec::new();
+    for _ in 0..20 {
+        next.push(call().await);
+    }
+    eprintln!(
+        "Redis killed: first call {first:?}, then median {:?}",
+        median(next)
+    );
+}

@@ -56,6 +56,18 @@ impl RedisServer {
         }
     }
 
+    /// Stops (`SIGSTOP`) or resumes (`SIGCONT`) the server: a Redis that
+    /// hangs, its connections open and silent.
+    pub fn signal(&self, signal: &str) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill")
+                .args([signal, &child.id().to_string()])
+                .status()
+                .expect("run kill");
+            assert!(status.success(), "kill {signal} failed");
+        }
+    }
+
     /// Starts the server again on the same port (empty: nothing is saved).
     pub async fn restart(&mut self) {
         self.kill();
