@@ -20,6 +20,8 @@ use crate::auth::Credentials;
 use crate::error::{Code, Error, Result, Status};
 use crate::rate_limit::{self, Cooldown, Pacer, RateLimit, Reservation};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
+use crate::shared_limit::{self, Turn};
+use crate::telemetry::{self, Metrics, Outcome};
 use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
 
 /// What every call of a client (and its clones) shares.
@@ -38,6 +40,11 @@ pub(crate) struct Caller {
     pub(crate) limiter: Option<Limiter>,
     /// The longest server-given wait taken: longer ones are cut to it.
     pub(crate) max_retry_after: Duration,
+    /// The rate limit shared with other processes through Redis, if any;
+    /// `limiter` paces the calls it does not take.
+    pub(crate) shared: shared_limit::Gate,
+    /// The OpenTelemetry instruments, if the user passed a meter provider.
+    pub(crate) metrics: Metrics,
 }
 
 /// The client-side pacers of a [`RateLimit`].
@@ -53,6 +60,14 @@ impl Limiter {
             all: Pacer::per_minute(limit.requests_per_minute),
             creates: Pacer::per_minute(limit.creates_per_minute),
         }
+    }
+}
+
+/// An attempt's or a call's outcome, for the metrics.
+fn outcome<T>(result: &Result<T>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Ok,
+        Err(err) => Outcome::Failed(err.code()),
     }
 }
 
@@ -117,9 +132,11 @@ impl Caller {
             request_id = field::Empty,
         );
         async {
+            let started = self.metrics.start();
             let (attempts, result) = self.attempts(rpc, safety, request, options).await;
             // The error answers `is_retryable()` for this call's safety.
             let result = result.map_err(|err| err.for_call(safety));
+            self.metrics.call_ended(rpc, started, outcome(&result));
             let span = tracing::Span::current();
             span.record("attempts", attempts);
             match &result {
@@ -183,13 +200,29 @@ impl Caller {
                 );
             }
             attempts += 1;
+            // The caller's trace context travels with each attempt.
+            let traced = telemetry::trace_headers().map(|trace| {
+                let mut metadata = options.metadata.clone();
+                metadata.extend(trace);
+                metadata
+            });
             let attempt = Attempt {
                 rpc,
                 api_key: api_key.as_ref(),
                 timeout: remaining,
-                metadata: &options.metadata,
+                metadata: traced.as_ref().unwrap_or(&options.metadata),
             };
-            let error = match self.transport.unary(attempt, request.clone()).await {
+            if attempts > 1 {
+                self.metrics.retry(rpc);
+            }
+            self.metrics.attempt_started(rpc);
+            let attempt_started = self.metrics.start();
+            let result = self.transport.unary(attempt, request.clone()).await;
+            let response = result.as_ref().ok();
+            let ended = outcome(&result);
+            self.metrics
+                .attempt_ended(rpc, attempt_started, ended, &request, response);
+            let error = match result {
                 Ok(response) => {
                     self.budget.on_success(attempts > 1);
                     return (attempts, Ok(response));
@@ -200,6 +233,10 @@ impl Caller {
                 Err(error) => error.cap_retry_after(self.max_retry_after),
             };
             if let Some(delay) = error.retry_after() {
+                if error.code() == Some(Code::ResourceExhausted) {
+                    let create = rpc == transport::CREATE;
+                    self.shared.hold_off(api_key.as_ref(), create, delay).await;
+                }
                 if rpc == transport::CREATE {
                     self.create_cooldown.hold_off(delay);
                 } else {
@@ -240,6 +277,7 @@ impl Caller {
             }
             // Taken last: a retry that is not sent costs no token.
             if !self.budget.try_take_retry() {
+                self.metrics.budget_refused(rpc);
                 tracing::debug!(error = %error, "retry budget exhausted; not retrying");
                 return (attempts, Err(error));
             }
@@ -263,16 +301,36 @@ impl Caller {
             let wait = until.saturating_duration_since(Instant::now());
             return Err(refusal_status(rpc, "the server asked to hold off", wait));
         }
-        // Held until the call may start; dropped sooner, they give the slots back.
-        let (all, creates) = match &self.limiter {
-            Some(limiter) => (
+        let turn = self
+            .shared
+            .turn(&self.credentials, rpc == transport::CREATE, deadline)
+            .await;
+        let shared_slot = match turn {
+            Turn::At(slot) => Some(slot),
+            Turn::PastDeadline => {
+                // Redis knows how far past; the deadline is a lower bound.
+                let wait = deadline.map_or(Duration::ZERO, |deadline| {
+                    deadline.saturating_duration_since(Instant::now())
+                });
+                return Err(refusal_status(
+                    rpc,
+                    "the shared rate limit has no free slot",
+                    wait,
+                ));
+            }
+            Turn::Local => None,
+        };
+        // Held until the call may start; dropped sooner, they give the slots
+        // back. The per-process pacer takes the calls the shared limit does not.
+        let (all, creates) = match (&self.limiter, turn) {
+            (Some(limiter), Turn::Local) => (
                 Some(limiter.all.reserve()),
                 (rpc == transport::CREATE).then(|| limiter.creates.reserve()),
             ),
-            None => (None, None),
+            _ => (None, None),
         };
         let slot = all.iter().chain(&creates).map(Reservation::start).max();
-        let Some(start) = hold_off.max(slot) else {
+        let Some(start) = hold_off.max(slot).max(shared_slot) else {
             return Ok(());
         };
         if past_deadline(start) {
@@ -284,6 +342,7 @@ impl Caller {
             ));
         }
         if start > Instant::now() {
+            self.metrics.rate_limit_wait(rpc, start - Instant::now());
             tracing::debug!(wait = ?(start - Instant::now()), "waiting for the rate limit");
             tokio::time::sleep_until(start).await;
         }

@@ -79,6 +79,10 @@ pub struct ClientBuilder {
     retry_budget: RetryBudget,
     rate_limit: Option<RateLimit>,
     max_retry_after: Duration,
+    #[cfg(feature = "redis")]
+    shared_rate_limit: Option<crate::shared_limit::SharedRateLimit>,
+    #[cfg(feature = "otel")]
+    meter: Option<opentelemetry::metrics::Meter>,
     allow_insecure_http: bool,
     max_response_bytes: usize,
     protocol: Protocol,
@@ -102,6 +106,10 @@ impl Default for ClientBuilder {
             retry_budget: RetryBudget::default(),
             rate_limit: None,
             max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            #[cfg(feature = "redis")]
+            shared_rate_limit: None,
+            #[cfg(feature = "otel")]
+            meter: None,
             allow_insecure_http: false,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             protocol: Protocol::default(),
@@ -193,6 +201,37 @@ impl ClientBuilder {
     /// longer.
     pub fn max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = max;
+        self
+    }
+
+    /// Shares a rate limit through Redis with every client, in any process,
+    /// that uses the same API key (feature `redis`); see
+    /// [`SharedRateLimit`](crate::shared_limit::SharedRateLimit). While
+    /// Redis is out, calls are paced by the shared limit's fallback, else
+    /// this builder's [`rate_limit`](Self::rate_limit), else the shared
+    /// limit itself, per process.
+    #[cfg(feature = "redis")]
+    pub fn shared_rate_limit(mut self, limit: crate::shared_limit::SharedRateLimit) -> Self {
+        self.shared_rate_limit = Some(limit);
+        self
+    }
+
+    /// Records gRPC's client metrics (gRFC A66) and this crate's own
+    /// through `provider` (feature `otel`); see [`telemetry`](crate::telemetry)
+    /// for the instruments. Without one, nothing is recorded.
+    ///
+    /// `opentelemetry`'s types are part of this method's signature: the
+    /// feature follows that crate's 0.x releases (0.33 now), a semver
+    /// promise kept only through this feature.
+    #[cfg(feature = "otel")]
+    pub fn meter_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: opentelemetry::metrics::MeterProvider + ?Sized,
+    {
+        let scope = opentelemetry::InstrumentationScope::builder("factify-invites")
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build();
+        self.meter = Some(provider.meter_with_scope(scope));
         self
     }
 
@@ -405,6 +444,26 @@ impl ClientBuilder {
         let credentials = self
             .credentials
             .map_err(|message| Error::invalid_request("api_key", message))?;
+        #[cfg(feature = "redis")]
+        let (shared, rate_limit) = match &self.shared_rate_limit {
+            Some(config) => (
+                crate::shared_limit::Gate::new(config)?,
+                // While Redis is out, pace the process alone.
+                config.fallback.or(self.rate_limit).or(Some(config.limit)),
+            ),
+            None => (crate::shared_limit::Gate::default(), self.rate_limit),
+        };
+        #[cfg(not(feature = "redis"))]
+        let (shared, rate_limit) = (crate::shared_limit::Gate, self.rate_limit);
+        #[cfg(feature = "otel")]
+        let metrics = match &self.meter {
+            Some(meter) => {
+                crate::telemetry::Metrics::new(meter, &self.endpoint, self.protocol.as_str())
+            }
+            None => crate::telemetry::Metrics::default(),
+        };
+        #[cfg(not(feature = "otel"))]
+        let metrics = crate::telemetry::Metrics;
         Ok(Client {
             inner: Arc::new(Inner {
                 caller: Caller {
@@ -415,8 +474,10 @@ impl ClientBuilder {
                     budget: BudgetState::new(self.retry_budget),
                     cooldown: Cooldown::default(),
                     create_cooldown: Cooldown::default(),
-                    limiter: self.rate_limit.map(Limiter::new),
+                    limiter: rate_limit.map(Limiter::new),
                     max_retry_after: self.max_retry_after,
+                    shared,
+                    metrics,
                 },
                 endpoint: self.endpoint,
                 protocol: self.protocol,

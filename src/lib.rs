@@ -67,6 +67,8 @@
 //! | `testing` | no | [`testing`]: builders of domain values and errors, and a [`Client`] over scripted answers with no network, to unit-test your own code (no dependencies) |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect` and `raw`) |
 //! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
+//! | `redis` | no | [`shared_limit::SharedRateLimit`]: one rate limit for every process that uses an API key, kept in Redis (the `redis` crate) |
+//! | `otel` | no | [`telemetry`]: gRPC's OpenTelemetry client metrics (gRFC A66) and the crate's own through your `MeterProvider` ([`ClientBuilder::meter_provider`]); the `opentelemetry` API crate |
 //! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |
 //!
 //! Client-only users keep the default (or build gRPC-only with
@@ -90,6 +92,8 @@ pub mod rate_limit;
 pub mod retry;
 #[cfg(feature = "test-server")]
 pub mod server;
+pub mod shared_limit;
+pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod transport;

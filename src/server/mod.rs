@@ -128,7 +128,7 @@ pub use state::persist::{
     AccountRecord, ApiKeyRecord, OrganizationRecord, Snapshot, SnapshotError,
 };
 pub use transport::RunningServer;
-pub use types::{EmailKind, Fixture, Method, Permissions, RateLimits, SentEmail};
+pub use types::{EmailKind, Fixture, Method, Permissions, RateLimits, ReceivedTrace, SentEmail};
 pub use web::{CorsOrigins, InvalidOrigin};
 
 use state::State;
@@ -195,6 +195,21 @@ impl ReferenceServer {
     pub fn with_rate_limits(self, limits: RateLimits) -> Self {
         self.lock().set_rate_limits(Some(limits));
         self
+    }
+
+    /// Makes the rate-limit window `window` wide instead of 60 seconds, so
+    /// that a test of a limit sees whole windows in seconds (the limits
+    /// then count calls per `window`).
+    #[must_use]
+    pub fn with_rate_limit_window(self, window: std::time::Duration) -> Self {
+        let window = chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::MAX);
+        self.lock().set_rate_window(window);
+        self
+    }
+
+    /// How many calls the rate limits refused with `RESOURCE_EXHAUSTED`.
+    pub fn rate_limited_count(&self) -> u64 {
+        self.lock().rate_limited_count()
     }
 
     /// The store, recovering it if a panic elsewhere poisoned the lock (the
@@ -349,6 +364,12 @@ impl ReferenceServer {
     /// included.
     pub fn call_count(&self, method: Method) -> u64 {
         self.lock().call_count(method)
+    }
+
+    /// The W3C trace contexts (`traceparent`, `tracestate`) of the calls
+    /// that carried one, oldest first.
+    pub fn received_traces(&self) -> Vec<ReceivedTrace> {
+        self.lock().received_traces().to_vec()
     }
 
     /// How many calls of any method reached the service.

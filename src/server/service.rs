@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::faults::Fault;
 use super::generate;
 use super::state::{Caller, State};
-use super::types::Method;
+use super::types::{Method, ReceivedTrace};
 use super::ReferenceServer;
 use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteService;
@@ -34,7 +34,20 @@ impl ReferenceServer {
         request: &Request<Req>,
         rule: impl FnOnce(&mut State, DateTime<Utc>, &Caller, &Req) -> Result<Resp, ApiError>,
     ) -> Result<Response<Resp>, tonic::Status> {
-        self.lock().count_call(method);
+        {
+            let mut state = self.lock();
+            state.count_call(method);
+            if let Some(traceparent) = request.metadata().get("traceparent") {
+                let text = |value: &tonic::metadata::AsciiMetadataValue| {
+                    value.to_str().unwrap_or_default().to_owned()
+                };
+                state.record_trace(ReceivedTrace {
+                    method,
+                    traceparent: text(traceparent),
+                    tracestate: request.metadata().get("tracestate").map(text),
+                });
+            }
+        }
         let latency = self.faults.latency(method);
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;

@@ -20,7 +20,7 @@ use super::cursor::{Anchor, CursorCodec};
 use super::error::{ApiError, RateLimited};
 use super::generate;
 use super::list;
-use super::types::{EmailKind, Method, Permissions, RateLimits, SentEmail};
+use super::types::{EmailKind, Method, Permissions, RateLimits, ReceivedTrace, SentEmail};
 use super::validate::{self, to_timestamp, CreateInput};
 use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::proto::{self, OrganizationInviteStatus as Status};
@@ -192,7 +192,13 @@ pub(crate) struct State {
     idempotency: HashMap<IdempotencyScope, IdempotentCreate>,
     emails: Vec<SentEmail>,
     calls: HashMap<Method, u64>,
+    /// The trace context headers of the calls that carried one.
+    traces: Vec<ReceivedTrace>,
     rate_limits: Option<RateLimits>,
+    /// The width of the rate-limit window; [`RATE_WINDOW`] when `None`.
+    rate_window: Option<TimeDelta>,
+    /// Calls refused by the rate limits so far.
+    rate_limited: u64,
     windows: HashMap<String, RateWindow>,
     cursors: CursorCodec,
     /// Called after every change the API makes; see [`ChangeHook`].
@@ -432,11 +438,33 @@ impl State {
         self.windows.clear();
     }
 
+    /// Narrows (or widens) the rate-limit window from its 60 seconds, so
+    /// that a test sees a whole window in seconds.
+    pub(crate) fn set_rate_window(&mut self, window: TimeDelta) {
+        self.rate_window = Some(window);
+        self.windows.clear();
+    }
+
+    /// How many calls the rate limits refused.
+    pub(crate) fn rate_limited_count(&self) -> u64 {
+        self.rate_limited
+    }
+
     // ---- observing ----
 
     /// Every recorded email, oldest first.
     pub(crate) fn sent_emails(&self) -> &[SentEmail] {
         &self.emails
+    }
+
+    /// Records the trace context a call carried.
+    pub(crate) fn record_trace(&mut self, trace: ReceivedTrace) {
+        self.traces.push(trace);
+    }
+
+    /// The trace contexts received, oldest first.
+    pub(crate) fn received_traces(&self) -> &[ReceivedTrace] {
+        &self.traces
     }
 
     /// Counts a call of `method`.
@@ -529,9 +557,29 @@ impl State {
         let Some(limits) = self.rate_limits else {
             return Ok(());
         };
-        let window = self.windows.entry(caller.key.clone()).or_default();
+        let width = self.rate_window.unwrap_or(RATE_WINDOW);
+        let result = Self::admit(
+            self.windows.entry(caller.key.clone()).or_default(),
+            limits,
+            width,
+            method,
+            now,
+        );
+        if result.is_err() {
+            self.rate_limited += 1;
+        }
+        result
+    }
+
+    fn admit(
+        window: &mut RateWindow,
+        limits: RateLimits,
+        width: TimeDelta,
+        method: Method,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         let since = now
-            .checked_sub_signed(RATE_WINDOW)
+            .checked_sub_signed(width)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         for calls in [&mut window.all, &mut window.creates] {
             while calls.front().is_some_and(|t| *t <= since) {
@@ -542,10 +590,8 @@ impl State {
             if calls.len() < usize::try_from(limit).unwrap_or(usize::MAX) {
                 return Ok(());
             }
-            // The oldest call leaves the window at `oldest + 60s`.
-            let reset_at = calls
-                .front()
-                .map_or(add(now, RATE_WINDOW), |t| add(*t, RATE_WINDOW));
+            // The oldest call leaves the window at `oldest + width`.
+            let reset_at = calls.front().map_or(add(now, width), |t| add(*t, width));
             Err(ApiError::rate_limited(
                 what,
                 RateLimited {

@@ -158,3 +158,18 @@ impl fmt::Debug for Fixture {
             .finish()
     }
 }
+
+/// The W3C trace context a call carried (`traceparent` and `tracestate`
+/// headers or metadata), as
+/// [`ReferenceServer::received_traces`](super::ReferenceServer::received_traces)
+/// lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceivedTrace {
+    /// The method called.
+    pub method: Method,
+    /// The `traceparent` header: `00-<trace id>-<parent span id>-<flags>`.
+    pub traceparent: String,
+    /// The `tracestate` header, if any.
+    pub tracestate: Option<String>,
+}

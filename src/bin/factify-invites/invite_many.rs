@@ -14,10 +14,12 @@ use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use factify_invites::bulk::{check_run_id, idempotency_key, InviteRow, RowOutcome};
 use factify_invites::rate_limit::RateLimit;
+use factify_invites::shared_limit::SharedRateLimit;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -54,6 +56,16 @@ pub(crate) struct InviteManyArgs {
     /// key); 0 turns it off, for a local emulator without limits.
     #[arg(long, default_value_t = 100, value_name = "N")]
     creates_per_minute: u32,
+    /// Share the limit (--creates-per-minute, and the SPEC's 1000 calls a
+    /// minute) through this Redis with every other process using the same
+    /// API key, such as other `invite-many` runs on other shards of a CSV
+    /// (`redis://[:password@]host:port[/db]`). If Redis fails, each
+    /// process paces itself to the whole limit until it is back.
+    #[arg(long, env = "FACTIFY_REDIS_URL", value_name = "URL")]
+    redis: Option<String>,
+    /// How long a call waits for Redis before pacing itself alone.
+    #[arg(long, default_value_t = 5, value_name = "MS", requires = "redis")]
+    redis_timeout_ms: u64,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -345,7 +357,19 @@ pub(crate) async fn run(args: InviteManyArgs) -> Result<u8, Failure> {
     };
     let rate_limit = (args.creates_per_minute > 0)
         .then(|| RateLimit::SPEC.with_creates_per_minute(args.creates_per_minute));
-    let client = args.client.connect(rate_limit).await?;
+    let client = match (&args.redis, rate_limit) {
+        (Some(url), Some(limit)) => {
+            let shared = SharedRateLimit::new(url, limit)
+                .with_timeout(Duration::from_millis(args.redis_timeout_ms));
+            (args.client.builder()?.shared_rate_limit(shared).connect()).await?
+        }
+        (Some(_), None) => {
+            return Err(Failure::usage(
+                "--redis shares a limit: it needs --creates-per-minute above 0",
+            ))
+        }
+        (None, rate_limit) => args.client.connect(rate_limit).await?,
+    };
     let mut results = open_results(&results_path, earlier.as_ref())?;
 
     let total = (skipped.len() + to_send.len()) as u64;

@@ -275,16 +275,21 @@ impl ClientArgs {
         Ok(key)
     }
 
+    /// A builder of a client of the endpoint.
+    fn builder(&self) -> Result<factify_invites::ClientBuilder, Failure> {
+        Ok(Client::builder()
+            .endpoint(&self.endpoint)
+            .api_key(self.api_key()?)
+            .timeout(Duration::from_secs(self.timeout.max(1)))
+            .user_agent(concat!("factify-invites-cli/", env!("CARGO_PKG_VERSION"))))
+    }
+
     /// A client of the endpoint, connected (so a dead server is exit 3).
     async fn connect(
         &self,
         rate_limit: Option<factify_invites::rate_limit::RateLimit>,
     ) -> Result<Client, Failure> {
-        let mut builder = Client::builder()
-            .endpoint(&self.endpoint)
-            .api_key(self.api_key()?)
-            .timeout(Duration::from_secs(self.timeout.max(1)))
-            .user_agent(concat!("factify-invites-cli/", env!("CARGO_PKG_VERSION")));
+        let mut builder = self.builder()?;
         if let Some(limit) = rate_limit {
             builder = builder.rate_limit(limit);
         }
