@@ -113,6 +113,8 @@ mod validate;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::Fault;
 #[cfg(feature = "persist")]
+pub use state::database::{Database, DatabaseError};
+#[cfg(feature = "persist")]
 pub use state::persist::{
     AccountRecord, ApiKeyRecord, OrganizationRecord, Snapshot, SnapshotError,
 };
