@@ -64,7 +64,7 @@
 //! | `tls-native-roots` | no | also trust the platform's root certificates |
 //! | `connect` | yes | the Connect protocol ([`Protocol::ConnectProto`], [`Protocol::ConnectJson`]) through hyper, with gzip and the canonical JSON mapping |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect`) |
-//! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
+//! | `persist` | no | `test-server` plus `server::Snapshot` (serde) and `server::Database` (SQLite, compiled in through `rusqlite`): save and restore the reference server's store, or keep it in a locked database |
 //! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |
 //!
 //! Client-only users keep the default (or build gRPC-only with

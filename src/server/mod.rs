@@ -82,7 +82,11 @@
 //!   when no matching invitation is newer than the page's first one.
 //! - **Persistence** (feature `persist`): [`ReferenceServer::snapshot`],
 //!   [`ReferenceServer::restore`] and [`ReferenceServer::on_change`], a hook
-//!   told of every change before the call is answered.
+//!   told of every change before the call is answered (with the whole
+//!   store: fine for a test, linear in its size); or
+//!   [`ReferenceServer::attach_database`], which writes only what each call
+//!   changed to a locked SQLite [`Database`], in a transaction, before the
+//!   call is answered.
 //! - **Rate limits** (opt-in) are a sliding 60-second window per API key on
 //!   the server's clock; refused calls do not count. Errors also carry the
 //!   `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset`

@@ -109,11 +109,13 @@ pub(crate) struct Invite {
     pub(crate) organization_id: OrganizationId,
     pub(crate) email: String,
     pub(crate) stored: Stored,
-    /// The sender as they were at creation.
-    pub(crate) sender: proto::User,
+    /// The sender as they were at creation; shared by the invitations
+    /// of one sender (a million invitations hold a few senders).
+    pub(crate) sender: Arc<proto::User>,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) expires_at: DateTime<Utc>,
-    pub(crate) accepted: Option<(DateTime<Utc>, proto::User)>,
+    /// When and by whom; boxed, as most invitations are never accepted.
+    pub(crate) accepted: Option<Box<(DateTime<Utc>, proto::User)>>,
     pub(crate) message: Option<String>,
     /// The newest token; the only one that works, while pending.
     pub(crate) token: String,
@@ -143,11 +145,11 @@ impl Invite {
             organization_id: self.organization_id.to_string(),
             email: self.email.clone(),
             status: self.status(now) as i32,
-            sender: Some(self.sender.clone()),
+            sender: Some(proto::User::clone(&self.sender)),
             created_at: Some(to_timestamp(self.created_at)),
             expires_at: Some(to_timestamp(self.expires_at)),
-            accepted_at: self.accepted.as_ref().map(|(at, _)| to_timestamp(*at)),
-            accepted_by: self.accepted.as_ref().map(|(_, by)| by.clone()),
+            accepted_at: self.accepted.as_ref().map(|accepted| to_timestamp(accepted.0)),
+            accepted_by: self.accepted.as_ref().map(|accepted| accepted.1.clone()),
             message: self.message.clone(),
         }
     }
@@ -213,7 +215,10 @@ pub(crate) struct State {
     /// The sort keys of the invitations stored as pending (expired ones
     /// included, as a resend can revive them), by organization and
     /// lowercased email.
-    pending_by_email: HashMap<(OrganizationId, String), BTreeSet<Anchor>>,
+    /// Sorted; a `Vec`, as nearly every email has one.
+    pending_by_email: HashMap<(OrganizationId, String), Vec<Anchor>>,
+    /// One shared copy of each sender snapshot, by account ID.
+    senders: HashMap<String, Arc<proto::User>>,
     idempotency: HashMap<IdempotencyScope, IdempotentCreate>,
     /// Every remembered idempotency key by its first use, oldest first.
     idempotency_by_age: BTreeSet<(DateTime<Utc>, IdempotencyScope)>,
@@ -479,6 +484,7 @@ impl State {
         message: Option<String>,
     ) -> InviteId {
         let id = generate::typed_id("inv", now, InviteId::parse);
+        let sender = intern(&mut self.senders, sender);
         let invite = Invite {
             id: id.clone(),
             organization_id: org.clone(),
@@ -494,10 +500,12 @@ impl State {
         if let Some(organization) = self.organizations.get_mut(org) {
             organization.invites.insert(invite.key());
         }
-        self.pending_by_email
-            .entry((org.clone(), email_key(email)))
-            .or_default()
-            .insert(invite.key());
+        insert_sorted(
+            self.pending_by_email
+                .entry((org.clone(), email_key(email)))
+                .or_default(),
+            invite.key(),
+        );
         self.tokens.insert(invite.token.clone(), id.clone());
         self.invites.insert(id.clone(), invite);
         self.note_invite(&id);
@@ -512,7 +520,9 @@ impl State {
         };
         let key = (invite.organization_id.clone(), email_key(&invite.email));
         if let Some(keys) = self.pending_by_email.get_mut(&key) {
-            keys.remove(&invite.key());
+            if let Ok(at) = keys.binary_search(&invite.key()) {
+                keys.remove(at);
+            }
             if keys.is_empty() {
                 self.pending_by_email.remove(&key);
             }
@@ -531,19 +541,23 @@ impl State {
         }
         self.tokens.clear();
         self.pending_by_email.clear();
+        self.senders.clear();
         for organization in self.organizations.values_mut() {
             organization.invites.clear();
         }
-        for invite in self.invites.values() {
+        for invite in self.invites.values_mut() {
+            invite.sender = intern(&mut self.senders, proto::User::clone(&invite.sender));
             if let Some(organization) = self.organizations.get_mut(&invite.organization_id) {
                 organization.invites.insert(invite.key());
             }
             if invite.stored == Stored::Pending {
                 self.tokens.insert(invite.token.clone(), invite.id.clone());
-                self.pending_by_email
-                    .entry((invite.organization_id.clone(), email_key(&invite.email)))
-                    .or_default()
-                    .insert(invite.key());
+                insert_sorted(
+                    self.pending_by_email
+                        .entry((invite.organization_id.clone(), email_key(&invite.email)))
+                        .or_default(),
+                    invite.key(),
+                );
             }
         }
         self.idempotency_by_age = self
@@ -1055,7 +1069,7 @@ impl State {
         self.unindex_pending(&id);
         if let Some(invite) = self.invites.get_mut(&id) {
             invite.stored = Stored::Accepted;
-            invite.accepted = Some((now, caller.account.to_user()));
+            invite.accepted = Some(Box::new((now, caller.account.to_user())));
             self.tokens.remove(&invite.token);
         }
         self.note_invite(&id);
@@ -1069,6 +1083,26 @@ impl State {
         }
         self.changed()?;
         Ok(response)
+    }
+}
+
+/// The shared copy of `user` (as a sender snapshot): the cached one when it
+/// is equal, else `user`, cached from now on.
+fn intern(senders: &mut HashMap<String, Arc<proto::User>>, user: proto::User) -> Arc<proto::User> {
+    match senders.get(&user.id) {
+        Some(shared) if **shared == user => shared.clone(),
+        _ => {
+            let shared = Arc::new(user);
+            senders.insert(shared.id.clone(), shared.clone());
+            shared
+        }
+    }
+}
+
+/// Inserts `key` into the sorted `keys`, unless it is there.
+fn insert_sorted(keys: &mut Vec<Anchor>, key: Anchor) {
+    if let Err(at) = keys.binary_search(&key) {
+        keys.insert(at, key);
     }
 }
 

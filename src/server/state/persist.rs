@@ -329,11 +329,14 @@ impl From<&Invite> for InviteRecord {
                 Stored::Accepted => StoredRecord::Accepted,
                 Stored::Revoked => StoredRecord::Revoked,
             },
-            sender: UserRecord::from(&invite.sender),
+            sender: UserRecord::from(invite.sender.as_ref()),
             created_at: invite.created_at,
             expires_at: invite.expires_at,
-            accepted_at: invite.accepted.as_ref().map(|(at, _)| *at),
-            accepted_by: invite.accepted.as_ref().map(|(_, by)| UserRecord::from(by)),
+            accepted_at: invite.accepted.as_ref().map(|accepted| accepted.0),
+            accepted_by: invite
+                .accepted
+                .as_ref()
+                .map(|accepted| UserRecord::from(&accepted.1)),
             message: invite.message.clone(),
             token: invite.token.clone(),
         }
@@ -518,7 +521,7 @@ impl State {
                 StoredRecord::Revoked => Stored::Revoked,
             };
             let accepted = match (record.accepted_at, record.accepted_by) {
-                (Some(at), Some(by)) => Some((at, by.into())),
+                (Some(at), Some(by)) => Some(Box::new((at, by.into()))),
                 (None, None) => None,
                 _ => {
                     return Err(SnapshotError(format!(
@@ -531,7 +534,7 @@ impl State {
                 organization_id,
                 email: record.email,
                 stored,
-                sender: record.sender.into(),
+                sender: Arc::new(record.sender.into()),
                 created_at: record.created_at,
                 expires_at: record.expires_at,
                 accepted,
@@ -626,6 +629,12 @@ impl ReferenceServer {
     /// The hook runs on the task answering the call, holding the lock: if it
     /// blocks (file I/O), run the server on a multi-threaded runtime and
     /// wrap the blocking part in `tokio::task::block_in_place`.
+    ///
+    /// Each call builds a snapshot of the whole store, so a change costs in
+    /// proportion to the store's size: fine for a test's few hundred
+    /// invitations; to keep a large store, use
+    /// [`attach_database`](Self::attach_database), which writes only what
+    /// changed.
     pub fn on_change<F>(&self, hook: F)
     where
         F: Fn(&Snapshot) -> std::io::Result<()> + Send + Sync + 'static,
