@@ -9,9 +9,15 @@
 //! everything but the socket), so the figures are the store's own cost.
 //! The store is filled through the same create call (invitations and their
 //! emails). A create adds an invitation, so the measured organization
-//! grows while criterion runs: the store is put back to its seeded
-//! snapshot (untimed, `iter_custom`) whenever it has grown by a tenth, so
-//! every figure is at N to 1.1 x N invitations.
+//! grows while criterion runs: each size gets a time budget for about N/10
+//! creates (flat sampling, 10 samples; at most 3 s), so every figure is at
+//! N to about 1.1 x N invitations (1.2 x if creates run twice as fast as
+//! budgeted). Putting the store back to its seed instead (a `restore`)
+//! would free the old store's memory first, and the allocator's state after
+//! freeing 100,000 invitations' strings doubles the cost of the next
+//! creates: that would measure glibc, not the store. For the same reason
+//! every store stays alive until the bench ends, so no measurement follows
+//! the freeing of another.
 //!
 //! It ends with `RESULT` lines and fails if a create at 100,000
 //! invitations costs more than 1.5 x one at 1,000, memory-only or with the
@@ -24,10 +30,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{human, median_ns, report};
-use criterion::{BenchmarkId, Criterion};
+use criterion::{BenchmarkId, Criterion, SamplingMode};
 use factify_invites::proto::organization_invite_service_server::OrganizationInviteService;
 use factify_invites::proto::{CreateOrganizationInviteRequest, ListOrganizationInvitesRequest};
-use factify_invites::server::{Database, Fixture, ReferenceServer, Snapshot};
+use factify_invites::server::{Database, Fixture, ReferenceServer};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 /// How much slower a create at 100,000 invitations may be than at 1,000.
@@ -47,10 +53,6 @@ fn authorized<T>(key: &str, message: T) -> tonic::Request<T> {
 struct Store {
     server: ReferenceServer,
     fixture: Fixture,
-    seeded: Snapshot,
-    size: usize,
-    /// Creates since the store was last put back.
-    grown: usize,
     next: u64,
     /// The database file, when one is attached.
     data: Option<PathBuf>,
@@ -63,16 +65,12 @@ impl Store {
         let mut store = Store {
             server,
             fixture,
-            seeded: ReferenceServer::new().snapshot(),
-            size,
-            grown: 0,
             next: 0,
             data: None,
         };
         for _ in 0..size {
             store.create().await;
         }
-        store.seeded = store.server.snapshot();
         if with_database {
             let path = std::env::temp_dir().join(format!(
                 "factify-bench-store-{}-{size}.db",
@@ -105,28 +103,13 @@ impl Store {
             .expect("a create");
     }
 
-    /// Puts the store back to its seeded snapshot once it has grown by a
-    /// tenth (100 at least); with a database, that rewrites it (untimed).
-    fn keep_size(&mut self) {
-        if self.grown >= (self.size / 10).max(100) {
-            self.server
-                .restore(self.seeded.clone())
-                .expect("restore the seed");
-            self.grown = 0;
-        }
-    }
-
-    /// `iters` creates, timed without the resets in between.
+    /// `iters` creates, timed.
     async fn time_creates(&mut self, iters: u64) -> Duration {
-        let mut total = Duration::ZERO;
+        let start = Instant::now();
         for _ in 0..iters {
-            self.keep_size();
-            let start = Instant::now();
             self.create().await;
-            total += start.elapsed();
-            self.grown += 1;
         }
-        total
+        start.elapsed()
     }
 
     async fn list_first_page(&self) {
@@ -165,26 +148,43 @@ fn remove_database(path: &std::path::Path) {
     }
 }
 
+/// What a create costs roughly, to budget about `size / 10` of them.
+fn budget(with_database: bool, size: usize) -> Duration {
+    let per_create = if with_database {
+        Duration::from_millis(4)
+    } else {
+        Duration::from_micros(5)
+    };
+    (per_create * u32::try_from(size / 10).unwrap_or(u32::MAX)).min(Duration::from_secs(3))
+}
+
 fn bench(c: &mut Criterion) {
     // One thread: the database's writes then run on it directly.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    let mut alive = Vec::new();
     for (mode, with_database) in [("memory", false), ("sqlite", true)] {
         for size in SIZES {
             let mut store = rt.block_on(Store::new(size, with_database));
+            let budget = budget(with_database, size);
             let mut group = c.benchmark_group("store_create");
+            group
+                .sampling_mode(SamplingMode::Flat)
+                .sample_size(10)
+                .warm_up_time(budget / 5)
+                .measurement_time(budget * 4 / 5);
             group.bench_function(BenchmarkId::new(mode, size), |b| {
                 b.iter_custom(|iters| rt.block_on(store.time_creates(iters)));
             });
             group.finish();
-            store.server.restore(store.seeded.clone()).expect("restore");
             let mut group = c.benchmark_group("store_list");
             group.bench_function(BenchmarkId::new(mode, size), |b| {
                 b.iter(|| rt.block_on(store.list_first_page()));
             });
             group.finish();
+            alive.push(store);
         }
     }
 }

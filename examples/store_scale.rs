@@ -69,7 +69,13 @@ fn status_mib(field: &str) -> f64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
@@ -140,7 +146,10 @@ async fn main() {
         lists.push(start.elapsed());
     }
     println!("RESULT {mode} {size}: create {}", spread(&mut creates));
-    println!("RESULT {mode} {size}: list first page {}", spread(&mut lists));
+    println!(
+        "RESULT {mode} {size}: list first page {}",
+        spread(&mut lists)
+    );
 
     if let Some(path) = &data {
         server.detach_database();

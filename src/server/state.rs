@@ -148,7 +148,10 @@ impl Invite {
             sender: Some(proto::User::clone(&self.sender)),
             created_at: Some(to_timestamp(self.created_at)),
             expires_at: Some(to_timestamp(self.expires_at)),
-            accepted_at: self.accepted.as_ref().map(|accepted| to_timestamp(accepted.0)),
+            accepted_at: self
+                .accepted
+                .as_ref()
+                .map(|accepted| to_timestamp(accepted.0)),
             accepted_by: self.accepted.as_ref().map(|accepted| accepted.1.clone()),
             message: self.message.clone(),
         }
