@@ -1,24 +1,8 @@
 //! The reference server's SQLite database (feature `persist`): [`Database`],
 //! where `factify-invites serve --data` keeps its store, and
 //! [`ReferenceServer::attach_database`], which loads it and writes every
-//! change into it, in one transaction, before the call is answered.
-//!
-//! Why SQLite (through `rusqlite`, compiled in): a change costs a few row
-//! writes whatever the store holds (the JSON file it replaces was rewritten
-//! whole), a commit is durable once it returns (WAL, `synchronous=FULL`), a
-//! crash at any point leaves the last commit (no temporary files of ours),
-//! and every language can read the file (`sqlite3 data.db`) while the
-//! emulator runs. `redb` would do the first three, but only from Rust.
-//!
-//! One process at a time: [`Database::open`] takes an exclusive `flock(2)`
-//! on the file, which the kernel releases when the process ends, `SIGKILL`
-//! included; a second opener gets [`DatabaseError::Locked`]. SQLite's own
-//! locks are `fcntl` locks, which `flock` does not disturb, so readers such
-//! as the `sqlite3` shell still work.
-//!
-//! The schema is versioned (`meta.schema_version`); a database of another
-//! version, or whose tables have columns this version does not know, is
-//! refused rather than rewritten without them.
+//! change into it, in one transaction, before the call is answered. The
+//! choices (SQLite, the lock, the schema check) are on [`Database`].
 
 use std::collections::HashMap;
 use std::fmt;
@@ -200,9 +184,27 @@ impl DatabaseError {
 }
 
 /// A SQLite database file holding a [`ReferenceServer`]'s store, opened
-/// and locked by this process; see the [module docs](self) for why SQLite
-/// and how the lock works. Give it to
+/// and locked by this process. Give it to
 /// [`ReferenceServer::attach_database`].
+///
+/// Why SQLite (through `rusqlite`, compiled in): a change costs a few row
+/// writes whatever the store holds (the JSON file it replaces was rewritten
+/// whole), a commit is durable once it returns (WAL, `synchronous=FULL`), a
+/// crash at any point leaves the last commit (no temporary files of ours),
+/// and every language can read the file (`sqlite3 data.db`) while the
+/// emulator runs. `redb` would do the first three, but only from Rust.
+///
+/// One process at a time: [`Database::open`] takes an exclusive `flock(2)`
+/// on the file, which the kernel releases when the process ends, `SIGKILL`
+/// included; a second opener gets [`DatabaseError::Locked`]. SQLite's own
+/// locks are `fcntl` locks, which `flock` does not disturb, so readers such
+/// as the `sqlite3` shell still work.
+///
+/// The schema is versioned (`meta.schema_version`); a database of another
+/// version, or whose tables have columns this version does not know, is
+/// refused rather than rewritten without them. Tables: `organizations`,
+/// `accounts`, `members`, `api_keys`, `invites`, `emails` (the outbox, with
+/// tokens), `idempotency`, `meta`.
 ///
 /// ```
 /// use factify_invites::server::{Database, ReferenceServer};
