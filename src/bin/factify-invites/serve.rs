@@ -403,20 +403,37 @@ fn init_logging() {
         .try_init();
 }
 
-/// Waits for Ctrl-C, or SIGTERM on Unix.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+/// Registers for Ctrl-C and SIGTERM at once, and returns what waits for
+/// either: registered before the banner is printed, a signal sent as soon
+/// as a harness has read it is a clean stop, not the default death.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let registered = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    );
+    async move {
+        match registered {
+            (Ok(mut interrupt), Ok(mut term)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = term.recv() => {}
+                }
             }
-            return;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Runs `serve` until Ctrl-C.
@@ -456,6 +473,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
             .map_err(|err| usage(err.to_string()))?;
     }
 
+    let stop = stop_signal();
     let running = server.start_on(args.addr).await.map_err(|err| Failure {
         code: exit::UNREACHABLE,
         message: format!("could not listen on {}: {err}", args.addr),
@@ -471,7 +489,7 @@ pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
         let _ = out.flush();
     }
     tracing::info!(%endpoint, data = %data_label(&args.data), "serving; Ctrl-C stops");
-    stop_signal().await;
+    stop.await;
     tracing::info!("stopping: finishing the calls in flight");
     running.shutdown().await;
     // Closes the database: its WAL is folded in and its lock released.
