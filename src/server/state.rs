@@ -549,7 +549,13 @@ impl State {
             organization.invites.clear();
         }
         for invite in self.invites.values_mut() {
-            invite.sender = intern(&mut self.senders, proto::User::clone(&invite.sender));
+            match self.senders.get(&invite.sender.id) {
+                Some(shared) if **shared == *invite.sender => invite.sender = shared.clone(),
+                _ => {
+                    self.senders
+                        .insert(invite.sender.id.clone(), invite.sender.clone());
+                }
+            }
             if let Some(organization) = self.organizations.get_mut(&invite.organization_id) {
                 organization.invites.insert(invite.key());
             }

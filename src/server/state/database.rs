@@ -15,12 +15,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
 use super::persist::{
-    EmailKindRecord, EmailRecord, IdempotencyRecord, InviteRecord, ResponseRecord, StoredRecord,
-    UserRecord, VERSION,
+    EmailKindRecord, EmailRecord, IdempotencyRecord, InviteRecord, ResponseRecord, Restored,
+    StoredRecord, UserRecord,
 };
 use super::{Journal, State};
 use crate::server::{
-    AccountRecord, ApiKeyRecord, OrganizationRecord, ReferenceServer, Snapshot, SnapshotError,
+    AccountRecord, ApiKeyRecord, OrganizationRecord, ReferenceServer, SnapshotError,
 };
 
 /// The schema this version writes and reads.
@@ -439,12 +439,49 @@ impl Database {
         Ok(())
     }
 
-    /// Reads the whole store.
-    fn load(&self) -> Result<Snapshot, DatabaseError> {
-        self.read().map_err(|err| self.storage(err))
+    /// Replaces `state`'s data with the stored store, reading invitations
+    /// and emails one row at a time (a million are never held twice); on
+    /// error `state` is unchanged.
+    fn load_into(&self, state: &mut State) -> Result<(), DatabaseError> {
+        let invalid = |source: SnapshotError| DatabaseError::Invalid {
+            path: self.path.clone(),
+            source,
+        };
+        let restored = self.read_small().map_err(|err| self.storage(err))?;
+        let mut invites = self
+            .connection
+            .prepare(
+                "SELECT id, organization_id, email, stored, sender, created_at, expires_at,
+                        accepted_at, accepted_by, message, token FROM invites",
+            )
+            .map_err(|err| self.storage(err))?;
+        let mut emails = self
+            .connection
+            .prepare(
+                "SELECT recipient, organization_id, invite_id, token, kind, sent_at FROM emails
+                 ORDER BY seq",
+            )
+            .map_err(|err| self.storage(err))?;
+        let invites = invites
+            .query_map([], invite_row)
+            .map_err(|err| self.storage(err))?;
+        let emails = emails
+            .query_map([], email_row)
+            .map_err(|err| self.storage(err))?;
+        let row_error =
+            |err: rusqlite::Error| super::persist::SnapshotError(format!("reading a row: {err}"));
+        state
+            .restore_from(
+                restored,
+                invites.map(|row| row.map_err(row_error)),
+                emails.map(|row| row.map_err(row_error)),
+            )
+            .map_err(invalid)
     }
 
-    fn read(&self) -> rusqlite::Result<Snapshot> {
+    /// Organizations with their members, accounts, API keys and
+    /// idempotency keys.
+    fn read_small(&self) -> rusqlite::Result<Restored> {
         let db = &self.connection;
         let mut members: HashMap<String, Vec<String>> = HashMap::new();
         let mut statement = db.prepare(
@@ -492,60 +529,6 @@ impl Database {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let invites = db
-            .prepare(
-                "SELECT id, organization_id, email, stored, sender, created_at, expires_at,
-                        accepted_at, accepted_by, message, token FROM invites",
-            )?
-            .query_map([], |row| {
-                let stored: String = row.get(3)?;
-                Ok(InviteRecord {
-                    id: row.get(0)?,
-                    organization_id: row.get(1)?,
-                    email: row.get(2)?,
-                    stored: match stored.as_str() {
-                        "pending" => StoredRecord::Pending,
-                        "accepted" => StoredRecord::Accepted,
-                        "revoked" => StoredRecord::Revoked,
-                        other => return Err(bad_row(format!("unknown invite state {other:?}"))),
-                    },
-                    sender: from_json::<UserRecord>(&row.get::<_, String>(4)?)?,
-                    created_at: time(row, 5)?,
-                    expires_at: time(row, 6)?,
-                    accepted_at: row
-                        .get::<_, Option<String>>(7)?
-                        .map(|text| from_text(&text).map_err(bad_row))
-                        .transpose()?,
-                    accepted_by: row
-                        .get::<_, Option<String>>(8)?
-                        .map(|text| from_json::<UserRecord>(&text))
-                        .transpose()?,
-                    message: row.get(9)?,
-                    token: row.get(10)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let emails = db
-            .prepare(
-                "SELECT recipient, organization_id, invite_id, token, kind, sent_at FROM emails
-                 ORDER BY seq",
-            )?
-            .query_map([], |row| {
-                let kind: String = row.get(4)?;
-                Ok(EmailRecord {
-                    to: row.get(0)?,
-                    organization_id: row.get(1)?,
-                    invite_id: row.get(2)?,
-                    token: row.get(3)?,
-                    kind: match kind.as_str() {
-                        "invitation" => EmailKindRecord::Invitation,
-                        "resend" => EmailKindRecord::Resend,
-                        other => return Err(bad_row(format!("unknown email kind {other:?}"))),
-                    },
-                    sent_at: time(row, 5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
         let idempotency = db
             .prepare(
                 "SELECT account_id, organization_id, key, at, email, message, response
@@ -563,14 +546,11 @@ impl Database {
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Snapshot {
-            version: VERSION,
+        Ok(Restored {
             organizations,
             accounts,
             api_keys,
-            invites,
             idempotency,
-            emails,
         })
     }
 
@@ -632,6 +612,52 @@ impl Database {
             .execute([to_text(Utc::now())])?;
         transaction.commit()
     }
+}
+
+/// An `invites` row.
+fn invite_row(row: &Row<'_>) -> rusqlite::Result<InviteRecord> {
+    let stored: String = row.get(3)?;
+    Ok(InviteRecord {
+        id: row.get(0)?,
+        organization_id: row.get(1)?,
+        email: row.get(2)?,
+        stored: match stored.as_str() {
+            "pending" => StoredRecord::Pending,
+            "accepted" => StoredRecord::Accepted,
+            "revoked" => StoredRecord::Revoked,
+            other => return Err(bad_row(format!("unknown invite state {other:?}"))),
+        },
+        sender: from_json::<UserRecord>(&row.get::<_, String>(4)?)?,
+        created_at: time(row, 5)?,
+        expires_at: time(row, 6)?,
+        accepted_at: row
+            .get::<_, Option<String>>(7)?
+            .map(|text| from_text(&text).map_err(bad_row))
+            .transpose()?,
+        accepted_by: row
+            .get::<_, Option<String>>(8)?
+            .map(|text| from_json::<UserRecord>(&text))
+            .transpose()?,
+        message: row.get(9)?,
+        token: row.get(10)?,
+    })
+}
+
+/// An `emails` row.
+fn email_row(row: &Row<'_>) -> rusqlite::Result<EmailRecord> {
+    let kind: String = row.get(4)?;
+    Ok(EmailRecord {
+        to: row.get(0)?,
+        organization_id: row.get(1)?,
+        invite_id: row.get(2)?,
+        token: row.get(3)?,
+        kind: match kind.as_str() {
+            "invitation" => EmailKindRecord::Invitation,
+            "resend" => EmailKindRecord::Resend,
+            other => return Err(bad_row(format!("unknown email kind {other:?}"))),
+        },
+        sent_at: time(row, 5)?,
+    })
 }
 
 /// Rewrites the organizations, accounts, members and API keys (a seed is
@@ -786,13 +812,7 @@ impl ReferenceServer {
                 .map_err(|err| database.storage(err))?;
             database.empty = false;
         } else {
-            let snapshot = database.load()?;
-            state
-                .restore(snapshot)
-                .map_err(|source| DatabaseError::Invalid {
-                    path: database.path.clone(),
-                    source,
-                })?;
+            database.load_into(&mut state)?;
         }
         let database = Arc::new(Mutex::new(database));
         let hook: super::ChangeFn = Arc::new(move |state: &State, journal: &Journal| {

@@ -376,10 +376,20 @@ impl From<&SentEmail> for EmailRecord {
     }
 }
 
+/// The parts of a [`Snapshot`] that are small enough to hold whole while
+/// restoring (not the invitations and emails).
+#[derive(Debug)]
+pub(super) struct Restored {
+    pub(super) organizations: Vec<OrganizationRecord>,
+    pub(super) accounts: Vec<AccountRecord>,
+    pub(super) api_keys: Vec<ApiKeyRecord>,
+    pub(super) idempotency: Vec<IdempotencyRecord>,
+}
+
 /// Why a [`Snapshot`] could not be restored; the server is left unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid snapshot: {0}")]
-pub struct SnapshotError(String);
+pub struct SnapshotError(pub(super) String);
 
 fn parse<T>(
     value: &str,
@@ -454,6 +464,27 @@ impl State {
                 snapshot.version
             )));
         }
+        self.restore_from(
+            Restored {
+                organizations: snapshot.organizations,
+                accounts: snapshot.accounts,
+                api_keys: snapshot.api_keys,
+                idempotency: snapshot.idempotency,
+            },
+            snapshot.invites.into_iter().map(Ok),
+            snapshot.emails.into_iter().map(Ok),
+        )
+    }
+
+    /// [`restore`](Self::restore) with the invitations and emails given
+    /// one at a time (read from a database), so that a million of them are
+    /// never held twice; on error nothing changes.
+    pub(super) fn restore_from(
+        &mut self,
+        snapshot: Restored,
+        invite_records: impl IntoIterator<Item = Result<InviteRecord, SnapshotError>>,
+        email_records: impl IntoIterator<Item = Result<EmailRecord, SnapshotError>>,
+    ) -> Result<(), SnapshotError> {
         let mut accounts = std::collections::HashMap::new();
         for record in snapshot.accounts {
             let id = parse(&record.id, "account", UserId::parse)?;
@@ -503,7 +534,9 @@ impl State {
             );
         }
         let mut invites = std::collections::HashMap::new();
-        for record in snapshot.invites {
+        let mut senders = std::collections::HashMap::new();
+        for record in invite_records {
+            let record = record?;
             let id = parse(&record.id, "invitation", InviteId::parse)?;
             let organization_id = parse(
                 &record.organization_id,
@@ -534,7 +567,7 @@ impl State {
                 organization_id,
                 email: record.email,
                 stored,
-                sender: Arc::new(record.sender.into()),
+                sender: super::intern(&mut senders, record.sender.into()),
                 created_at: record.created_at,
                 expires_at: record.expires_at,
                 accepted,
@@ -562,7 +595,8 @@ impl State {
             );
         }
         let mut emails = Vec::new();
-        for record in snapshot.emails {
+        for record in email_records {
+            let record = record?;
             emails.push(SentEmail {
                 to: record.to,
                 organization_id: parse(
