@@ -318,6 +318,11 @@ impl ReferenceServer {
         self.lock().total_calls()
     }
 
+    /// How many invitations the store holds, in every organization.
+    pub fn invite_count(&self) -> usize {
+        self.lock().sizes().2
+    }
+
     /// The invitations of `org` as the API would show them now (expired ones
     /// as `EXPIRED`), newest first; empty for an unknown organization.
     pub fn invites(&self, org: &OrganizationId) -> Vec<proto::OrganizationInvite> {

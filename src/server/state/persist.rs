@@ -402,6 +402,23 @@ fn parse<T>(
 impl State {
     /// The snapshot of this store, in a stable order.
     pub(crate) fn snapshot(&self) -> Snapshot {
+        let mut snapshot = self.seed_snapshot();
+        let mut invites: Vec<_> = self.invites.values().map(InviteRecord::from).collect();
+        invites.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let mut idempotency: Vec<_> = self
+            .idempotency
+            .iter()
+            .map(|(scope, record)| IdempotencyRecord::new(scope, record))
+            .collect();
+        idempotency.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        snapshot.invites = invites;
+        snapshot.idempotency = idempotency;
+        snapshot.emails = self.emails.iter().map(EmailRecord::from).collect();
+        snapshot
+    }
+
+    /// The organizations, accounts and API keys only.
+    pub(crate) fn seed_snapshot(&self) -> Snapshot {
         let mut organizations: Vec<_> = self.organizations.values().collect();
         organizations.sort_by_key(|org| org.position);
         let organizations = organizations
@@ -434,23 +451,14 @@ impl State {
                 manage_members: api_key.permissions.manage_members,
             })
             .collect();
-        let mut invites: Vec<_> = self.invites.values().map(InviteRecord::from).collect();
-        invites.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        let mut idempotency: Vec<_> = self
-            .idempotency
-            .iter()
-            .map(|(scope, record)| IdempotencyRecord::new(scope, record))
-            .collect();
-        idempotency.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
-        let emails = self.emails.iter().map(EmailRecord::from).collect();
         Snapshot {
             version: VERSION,
             organizations,
             accounts,
             api_keys,
-            invites,
-            idempotency,
-            emails,
+            invites: Vec::new(),
+            idempotency: Vec::new(),
+            emails: Vec::new(),
         }
     }
 
@@ -635,6 +643,13 @@ impl ReferenceServer {
     /// A snapshot of the store, to save and later [`restore`](Self::restore).
     pub fn snapshot(&self) -> Snapshot {
         self.lock().snapshot()
+    }
+
+    /// A snapshot of the organizations (with members), accounts and API
+    /// keys only: no invitations, emails or idempotency keys, so it is
+    /// cheap at any size. For describing a server, as `serve` does.
+    pub fn seed_snapshot(&self) -> Snapshot {
+        self.lock().seed_snapshot()
     }
 
     /// Replaces the store's data (organizations, accounts, API keys,
