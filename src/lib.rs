@@ -66,7 +66,7 @@
 //! | `raw` | no | the tonic/prost surface, **outside the semver promise**: `proto` (generated types and stubs), `ClientBuilder::build_with_channel(tonic Channel)`, `From<tonic::Status> for Error`, `From<tonic::Code> for Code` |
 //! | `testing` | no | [`testing`]: builders of domain values and errors, and a [`Client`] over scripted answers with no network, to unit-test your own code (no dependencies) |
 //! | `test-server` | no | [`server`]: the in-memory reference server, for tests (serves gRPC and Connect on one port; turns on `connect` and `raw`) |
-//! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store |
+//! | `persist` | no | `test-server` plus `server::Snapshot` (serde): save and restore the reference server's store, or keep it in a SQLite database (`server::Database`, compiled in through `rusqlite`) that one process at a time may hold |
 //! | `redis` | no | [`shared_limit::SharedRateLimit`]: one rate limit for every process that uses an API key, kept in Redis (the `redis` crate) |
 //! | `otel` | no | [`telemetry`]: gRPC's OpenTelemetry client metrics (gRFC A66) and the crate's own through your `MeterProvider` ([`ClientBuilder::meter_provider`]); the `opentelemetry` API crate |
 //! | `cli` | no | `persist` plus the `factify-invites` binary (emulator and operator's CLI); pulls in clap, csv, indicatif, serde_json, toml, tracing-subscriber |

@@ -192,7 +192,7 @@ fn serve_prints_address_and_seed_logs_calls_and_stops_on_ctrl_c() {
 #[test]
 fn every_subcommand_prints_a_table_or_json() {
     let dir = scratch("subcommands");
-    let serve = Serve::start(&dir, &["--data", dir.join("data.json").to_str().unwrap()]);
+    let serve = Serve::start(&dir, &["--data", dir.join("data.db").to_str().unwrap()]);
 
     let table = ok(serve.cli(&["create", "ada@example.com", "--message", "Welcome, Ada"]));
     assert!(table.contains("email        ada@example.com"), "{table}");
@@ -287,18 +287,17 @@ fn every_subcommand_prints_a_table_or_json() {
     assert!(stderr(&bad_id).contains("invite_id"), "{}", stderr(&bad_id));
 
     // accept: the token is what the email carried; the emulator keeps its
-    // emails in the data file.
-    let data: Value = serde_json::from_str(&read(&dir.join("data.json"))).unwrap();
-    let token = data["emails"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|email| email["to"] == "grace@example.com")
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // emails in the data file, a SQLite database any reader can open while
+    // it runs.
+    let data = rusqlite::Connection::open(dir.join("data.db")).unwrap();
+    let token: String = data
+        .query_row(
+            "SELECT token FROM emails WHERE recipient = ?1 ORDER BY seq DESC LIMIT 1",
+            ["grace@example.com"],
+            |row| row.get(0),
+        )
+        .unwrap();
+    drop(data);
     let joined = json(&ok(
         serve.cli_with_key(GRACE_KEY, &["accept", &token, "--output", "json"])
     ));
@@ -311,6 +310,21 @@ fn every_subcommand_prints_a_table_or_json() {
         stderr(&again).starts_with("error: NOT_FOUND: "),
         "{}",
         stderr(&again)
+    );
+}
+
+/// Tokens are URL-safe base64, so one in 64 starts with `-`: it is a
+/// token, not an option.
+#[test]
+fn a_token_starting_with_a_dash_is_a_token() {
+    let dir = scratch("dash-token");
+    let serve = Serve::start(&dir, &[]);
+    let refused = serve.cli_with_key(GRACE_KEY, &["accept", "-Dnot-a-real-token"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).starts_with("error: NOT_FOUND: "),
+        "{}",
+        stderr(&refused)
     );
 }
 
@@ -381,6 +395,15 @@ fn every_subcommand_has_help() {
     }
     let help = Command::new(BIN).arg("--help").output().unwrap();
     assert!(stdout(&help).contains("Exit status:"));
+    let help = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&help).contains("gRPC and Connect on one port"),
+        "{}",
+        stdout(&help)
+    );
 }
 
 /// 500 rows, of which 7 are bad: a report with every bad line number and
@@ -584,7 +607,7 @@ fn an_interrupted_run_resumes_without_inviting_anyone_twice() {
 #[test]
 fn invitations_survive_a_restart_of_serve() {
     let dir = scratch("persist");
-    let data = dir.join("data.json");
+    let data = dir.join("data.db");
     let data_arg = data.to_str().unwrap();
     let serve = Serve::start(&dir, &["--data", data_arg]);
     let ada = json(&ok(serve.cli(&[
@@ -624,9 +647,11 @@ fn invitations_survive_a_restart_of_serve() {
     ok(serve.cli(&["resend", ada["id"].as_str().unwrap()]));
     let status = serve.signal("-TERM");
     assert!(status.success());
-    let saved: Value = serde_json::from_str(&read(&data)).unwrap();
-    assert_eq!(saved["version"], 1);
-    assert_eq!(saved["emails"].as_array().unwrap().len(), 3);
+    let saved = rusqlite::Connection::open(&data).unwrap();
+    let emails: i64 = saved
+        .query_row("SELECT count(*) FROM emails", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(emails, 3);
 }
 
 #[test]

@@ -241,6 +241,20 @@ impl ReferenceServer {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(point);
     }
 
+    /// Remembers the organizations (with members), accounts and API keys as
+    /// they are now, and the time shift, as the seed to return to, without
+    /// the invitations: what `serve` does when it restarts on a database
+    /// that holds data, where the first seed is not kept apart from what
+    /// was done since. Cheap at any size of the store.
+    pub fn remember_accounts_as_seed(&self) {
+        let point = (self.seed_snapshot(), self.time_shift());
+        *self
+            .seed
+            .saved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(point);
+    }
+
     /// Returns to the [remembered seed](Self::remember_seed): its
     /// organizations, accounts, keys and invitations, no recorded emails or
     /// idempotency keys beyond the seed's, and the time shift of then. Page

@@ -89,7 +89,11 @@
 //!   when no matching invitation is newer than the page's first one.
 //! - **Persistence** (feature `persist`): [`ReferenceServer::snapshot`],
 //!   [`ReferenceServer::restore`] and [`ReferenceServer::on_change`], a hook
-//!   told of every change before the call is answered.
+//!   told of every change before the call is answered (with the whole
+//!   store: fine for a test, linear in its size); or
+//!   [`ReferenceServer::attach_database`], which writes only what each call
+//!   changed to a locked SQLite [`Database`], in a transaction, before the
+//!   call is answered.
 //! - **Rate limits** (opt-in) are a sliding 60-second window per API key on
 //!   the server's clock; refused calls do not count. Errors also carry the
 //!   `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset`
@@ -123,6 +127,8 @@ mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use faults::Fault;
+#[cfg(feature = "persist")]
+pub use state::database::{Database, DatabaseError};
 #[cfg(feature = "persist")]
 pub use state::persist::{
     AccountRecord, ApiKeyRecord, OrganizationRecord, Snapshot, SnapshotError,
@@ -375,6 +381,11 @@ impl ReferenceServer {
     /// How many calls of any method reached the service.
     pub fn total_calls(&self) -> u64 {
         self.lock().total_calls()
+    }
+
+    /// How many invitations the store holds, in every organization.
+    pub fn invite_count(&self) -> usize {
+        self.lock().sizes().2
     }
 
     /// The invitations of `org` as the API would show them now (expired ones

@@ -9,7 +9,7 @@
 //! `NOT_FOUND`; the caller not a member: `PERMISSION_DENIED`), the
 //! invitation, then the invitation's state.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 
@@ -35,6 +35,12 @@ pub(crate) const RATE_WINDOW: TimeDelta = TimeDelta::minutes(1);
 /// Whether two emails are the same address, ignoring case.
 fn same_email(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
+}
+
+/// An email as the indexes key it: compared ignoring case, as
+/// [`same_email`] does.
+fn email_key(email: &str) -> String {
+    email.to_lowercase()
 }
 
 /// An account: a person (`user_`) or a service account (`svc_`).
@@ -68,6 +74,8 @@ impl Account {
 #[derive(Debug, Clone)]
 pub(crate) struct Organization {
     pub(crate) id: OrganizationId,
+    /// Its place in the order organizations were added (seed order).
+    pub(crate) position: u64,
     pub(crate) name: String,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) members: BTreeSet<UserId>,
@@ -101,11 +109,13 @@ pub(crate) struct Invite {
     pub(crate) organization_id: OrganizationId,
     pub(crate) email: String,
     pub(crate) stored: Stored,
-    /// The sender as they were at creation.
-    pub(crate) sender: proto::User,
+    /// The sender as they were at creation; shared by the invitations
+    /// of one sender (a million invitations hold a few senders).
+    pub(crate) sender: Arc<proto::User>,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) expires_at: DateTime<Utc>,
-    pub(crate) accepted: Option<(DateTime<Utc>, proto::User)>,
+    /// When and by whom; boxed, as most invitations are never accepted.
+    pub(crate) accepted: Option<Box<(DateTime<Utc>, proto::User)>>,
     pub(crate) message: Option<String>,
     /// The newest token; the only one that works, while pending.
     pub(crate) token: String,
@@ -135,11 +145,14 @@ impl Invite {
             organization_id: self.organization_id.to_string(),
             email: self.email.clone(),
             status: self.status(now) as i32,
-            sender: Some(self.sender.clone()),
+            sender: Some(proto::User::clone(&self.sender)),
             created_at: Some(to_timestamp(self.created_at)),
             expires_at: Some(to_timestamp(self.expires_at)),
-            accepted_at: self.accepted.as_ref().map(|(at, _)| to_timestamp(*at)),
-            accepted_by: self.accepted.as_ref().map(|(_, by)| by.clone()),
+            accepted_at: self
+                .accepted
+                .as_ref()
+                .map(|accepted| to_timestamp(accepted.0)),
+            accepted_by: self.accepted.as_ref().map(|accepted| accepted.1.clone()),
             message: self.message.clone(),
         }
     }
@@ -150,6 +163,8 @@ impl Invite {
 struct ApiKey {
     account: UserId,
     permissions: Permissions,
+    /// Its place in the order keys were added (seed order).
+    position: u64,
 }
 
 /// Who is calling: resolved from the `authorization` header.
@@ -181,15 +196,35 @@ struct RateWindow {
 }
 
 /// Everything the reference server knows.
+///
+/// Every lookup a rule makes per call is indexed, so that a call costs the
+/// same at a million invitations as at a thousand (`benches/store.rs`):
+/// invitations by ID, by working token, by organization in list order, and
+/// the stored-pending ones by organization and email (the dedupe of a
+/// create); accounts by email (is the invitee a member already?); and
+/// idempotency keys by the time they are forgotten.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     organizations: HashMap<OrganizationId, Organization>,
     accounts: HashMap<UserId, Account>,
+    /// The accounts of each email, lowercased.
+    accounts_by_email: HashMap<String, BTreeSet<UserId>>,
     api_keys: HashMap<String, ApiKey>,
+    /// The next organization's or key's `position`.
+    next_position: u64,
     invites: HashMap<InviteId, Invite>,
     /// The working token of each pending invitation.
     tokens: HashMap<String, InviteId>,
+    /// The sort keys of the invitations stored as pending (expired ones
+    /// included, as a resend can revive them), by organization and
+    /// lowercased email.
+    /// Sorted; a `Vec`, as nearly every email has one.
+    pending_by_email: HashMap<(OrganizationId, String), Vec<Anchor>>,
+    /// One shared copy of each sender snapshot, by account ID.
+    senders: HashMap<String, Arc<proto::User>>,
     idempotency: HashMap<IdempotencyScope, IdempotentCreate>,
+    /// Every remembered idempotency key by its first use, oldest first.
+    idempotency_by_age: BTreeSet<(DateTime<Utc>, IdempotencyScope)>,
     emails: Vec<SentEmail>,
     calls: HashMap<Method, u64>,
     /// The trace context headers of the calls that carried one.
@@ -206,13 +241,34 @@ pub(crate) struct State {
     /// Whether the last call of `on_change` failed, so the state holds a
     /// change that was not stored.
     unsaved: bool,
+    /// What changed since `on_change` last succeeded (kept only while there
+    /// is a hook), so a database writes only that.
+    journal: Journal,
+}
+
+/// What changed in a [`State`] since its change hook last succeeded: what a
+/// database must write to catch up, in one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    /// Everything must be written again (the state was restored).
+    pub(crate) full: bool,
+    /// Organizations, accounts, API keys or members were seeded.
+    pub(crate) seed: bool,
+    /// Invitations created or changed.
+    pub(crate) invites: HashSet<InviteId>,
+    /// Members added by an accept.
+    pub(crate) members: Vec<(OrganizationId, UserId)>,
+    /// How many of the state's emails are stored; the rest are new.
+    pub(crate) emails_stored: usize,
+    /// Idempotency keys remembered or forgotten.
+    pub(crate) idempotency: HashSet<IdempotencyScope>,
 }
 
 /// A function told of every change of the store by the API (create,
 /// resend, revoke, accept), under the store's lock and before the call is
 /// answered; an `Err` fails the call with `UNAVAILABLE`. Used to persist the
 /// store (feature `persist`).
-pub(crate) type ChangeFn = Arc<dyn Fn(&State) -> Result<(), String> + Send + Sync>;
+pub(crate) type ChangeFn = Arc<dyn Fn(&State, &Journal) -> Result<(), String> + Send + Sync>;
 
 /// The optional [`ChangeFn`] of a [`State`].
 #[derive(Clone, Default)]
@@ -232,10 +288,33 @@ impl State {
 
     // ---- changes ----
 
-    /// Sets (or clears) the function told of every change.
+    /// Sets (or clears) the function told of every change; what it is
+    /// told of starts from the current state, taken as stored.
     #[cfg(feature = "persist")]
     pub(crate) fn set_on_change(&mut self, hook: Option<ChangeFn>) {
         self.on_change = ChangeHook(hook);
+        self.journal = Journal {
+            emails_stored: self.emails.len(),
+            ..Journal::default()
+        };
+        self.unsaved = false;
+    }
+
+    /// Whether changes are journaled (there is a hook to tell).
+    fn journaling(&self) -> bool {
+        self.on_change.0.is_some()
+    }
+
+    fn note_invite(&mut self, id: &InviteId) {
+        if self.journaling() {
+            self.journal.invites.insert(id.clone());
+        }
+    }
+
+    fn note_seed(&mut self) {
+        if self.journaling() {
+            self.journal.seed = true;
+        }
     }
 
     /// Tells the change hook, if any, that the API changed the store. On
@@ -246,9 +325,13 @@ impl State {
         let Some(hook) = self.on_change.0.clone() else {
             return Ok(());
         };
-        match hook(self) {
+        match hook(self, &self.journal) {
             Ok(()) => {
                 self.unsaved = false;
+                self.journal = Journal {
+                    emails_stored: self.emails.len(),
+                    ..Journal::default()
+                };
                 Ok(())
             }
             Err(message) => {
@@ -280,55 +363,65 @@ impl State {
         name: &str,
         created_at: DateTime<Utc>,
     ) {
+        let position = self.next_position;
+        self.next_position += 1;
         self.organizations.insert(
             id.clone(),
             Organization {
                 id,
+                position,
                 name: name.to_owned(),
                 created_at,
                 members: BTreeSet::new(),
                 invites: BTreeSet::new(),
             },
         );
+        self.note_seed();
     }
 
     /// Adds an account with a given ID (replacing one with that ID).
     pub(crate) fn insert_account(&mut self, id: UserId, name: &str, email: &str) {
-        self.accounts.insert(
-            id.clone(),
-            Account {
-                id,
-                name: name.to_owned(),
-                email: email.to_owned(),
-            },
-        );
+        let account = Account {
+            id: id.clone(),
+            name: name.to_owned(),
+            email: email.to_owned(),
+        };
+        if let Some(old) = self.accounts.insert(id.clone(), account) {
+            let key = email_key(&old.email);
+            if let Some(ids) = self.accounts_by_email.get_mut(&key) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    self.accounts_by_email.remove(&key);
+                }
+            }
+        }
+        self.accounts_by_email
+            .entry(email_key(email))
+            .or_default()
+            .insert(id);
+        self.note_seed();
     }
 
     /// Registers a given API key for `user` (replacing that key's owner and
     /// permissions if it exists).
     pub(crate) fn insert_api_key(&mut self, key: &str, user: &UserId, permissions: Permissions) {
+        let position = self.next_position;
+        self.next_position += 1;
         self.api_keys.insert(
             key.to_owned(),
             ApiKey {
                 account: user.clone(),
                 permissions,
+                position,
             },
         );
+        self.note_seed();
     }
 
     /// Adds an organization created at `now`.
     pub(crate) fn add_organization(&mut self, now: DateTime<Utc>, name: &str) -> OrganizationId {
         let id = generate::typed_id("org", now, OrganizationId::parse);
-        self.organizations.insert(
-            id.clone(),
-            Organization {
-                id: id.clone(),
-                name: name.to_owned(),
-                created_at: now,
-                members: BTreeSet::new(),
-                invites: BTreeSet::new(),
-            },
-        );
+        self.insert_organization(id.clone(), name, now);
         id
     }
 
@@ -341,14 +434,7 @@ impl State {
         email: &str,
     ) -> UserId {
         let id = generate::typed_id(prefix, now, UserId::parse);
-        self.accounts.insert(
-            id.clone(),
-            Account {
-                id: id.clone(),
-                name: name.to_owned(),
-                email: email.to_owned(),
-            },
-        );
+        self.insert_account(id.clone(), name, email);
         id
     }
 
@@ -357,6 +443,7 @@ impl State {
         match self.organizations.get_mut(org) {
             Some(organization) if self.accounts.contains_key(user) => {
                 organization.members.insert(user.clone());
+                self.note_seed();
                 true
             }
             _ => false,
@@ -367,13 +454,7 @@ impl State {
     /// exists).
     pub(crate) fn add_api_key(&mut self, user: &UserId, permissions: Permissions) -> String {
         let key = generate::api_key();
-        self.api_keys.insert(
-            key.clone(),
-            ApiKey {
-                account: user.clone(),
-                permissions,
-            },
-        );
+        self.insert_api_key(&key, user, permissions);
         key
     }
 
@@ -412,6 +493,7 @@ impl State {
         message: Option<String>,
     ) -> InviteId {
         let id = generate::typed_id("inv", now, InviteId::parse);
+        let sender = intern(&mut self.senders, sender);
         let invite = Invite {
             id: id.clone(),
             organization_id: org.clone(),
@@ -427,9 +509,80 @@ impl State {
         if let Some(organization) = self.organizations.get_mut(org) {
             organization.invites.insert(invite.key());
         }
+        insert_sorted(
+            self.pending_by_email
+                .entry((org.clone(), email_key(email)))
+                .or_default(),
+            invite.key(),
+        );
         self.tokens.insert(invite.token.clone(), id.clone());
         self.invites.insert(id.clone(), invite);
+        self.note_invite(&id);
         id
+    }
+
+    /// Takes the invitation `id` (no longer stored as pending) out of the
+    /// dedupe index.
+    fn unindex_pending(&mut self, id: &InviteId) {
+        let Some(invite) = self.invites.get(id) else {
+            return;
+        };
+        let key = (invite.organization_id.clone(), email_key(&invite.email));
+        if let Some(keys) = self.pending_by_email.get_mut(&key) {
+            if let Ok(at) = keys.binary_search(&invite.key()) {
+                keys.remove(at);
+            }
+            if keys.is_empty() {
+                self.pending_by_email.remove(&key);
+            }
+        }
+    }
+
+    /// Rebuilds every index from the organizations, accounts, invitations
+    /// and idempotency keys (after a restore), and the next position.
+    fn rebuild_indexes(&mut self) {
+        self.accounts_by_email.clear();
+        for account in self.accounts.values() {
+            self.accounts_by_email
+                .entry(email_key(&account.email))
+                .or_default()
+                .insert(account.id.clone());
+        }
+        self.tokens.clear();
+        self.pending_by_email.clear();
+        self.senders.clear();
+        for organization in self.organizations.values_mut() {
+            organization.invites.clear();
+        }
+        for invite in self.invites.values_mut() {
+            match self.senders.get(&invite.sender.id) {
+                Some(shared) if **shared == *invite.sender => invite.sender = shared.clone(),
+                _ => {
+                    self.senders
+                        .insert(invite.sender.id.clone(), invite.sender.clone());
+                }
+            }
+            if let Some(organization) = self.organizations.get_mut(&invite.organization_id) {
+                organization.invites.insert(invite.key());
+            }
+            if invite.stored == Stored::Pending {
+                self.tokens.insert(invite.token.clone(), invite.id.clone());
+                insert_sorted(
+                    self.pending_by_email
+                        .entry((invite.organization_id.clone(), email_key(&invite.email)))
+                        .or_default(),
+                    invite.key(),
+                );
+            }
+        }
+        self.idempotency_by_age = self
+            .idempotency
+            .iter()
+            .map(|(scope, record)| (record.at, scope.clone()))
+            .collect();
+        let positions = self.organizations.values().map(|org| org.position);
+        let key_positions = self.api_keys.values().map(|key| key.position);
+        self.next_position = positions.chain(key_positions).max().map_or(0, |p| p + 1);
     }
 
     /// Turns on (or off, with `None`) rate limiting.
@@ -673,8 +826,7 @@ impl State {
         let input = validate::create(req)?;
         self.member_organization(caller, &input.organization)?;
 
-        self.idempotency
-            .retain(|_, record| add(record.at, IDEMPOTENCY_TTL) > now);
+        self.forget_idempotency_keys(now);
         let scope = input
             .idempotency_key
             .clone()
@@ -694,7 +846,7 @@ impl State {
 
         let response = self.create_or_resend(now, caller, &input)?;
         if let Some(scope) = scope {
-            self.idempotency.insert(
+            self.remember_idempotency_key(
                 scope,
                 IdempotentCreate {
                     at: now,
@@ -708,6 +860,35 @@ impl State {
         Ok(response)
     }
 
+    /// Forgets the idempotency keys first used 24 hours or more before
+    /// `now`, oldest first, so the cost is that of the keys forgotten.
+    fn forget_idempotency_keys(&mut self, now: DateTime<Utc>) {
+        while let Some((at, scope)) = self.idempotency_by_age.first().cloned() {
+            if add(at, IDEMPOTENCY_TTL) > now {
+                break;
+            }
+            self.idempotency_by_age.pop_first();
+            if self
+                .idempotency
+                .get(&scope)
+                .is_some_and(|record| record.at == at)
+            {
+                self.idempotency.remove(&scope);
+                if self.journaling() {
+                    self.journal.idempotency.insert(scope);
+                }
+            }
+        }
+    }
+
+    fn remember_idempotency_key(&mut self, scope: IdempotencyScope, record: IdempotentCreate) {
+        self.idempotency_by_age.insert((record.at, scope.clone()));
+        if self.journaling() {
+            self.journal.idempotency.insert(scope.clone());
+        }
+        self.idempotency.insert(scope, record);
+    }
+
     /// A member's email is refused; a pending invitation for the email is
     /// resent (keeping its message and sender); otherwise a new one is made.
     fn create_or_resend(
@@ -717,25 +898,24 @@ impl State {
         input: &CreateInput,
     ) -> Result<proto::OrganizationInvite, ApiError> {
         let organization = self.member_organization(caller, &input.organization)?;
-        let is_member = organization.members.iter().any(|member| {
-            self.accounts
-                .get(member)
-                .is_some_and(|account| same_email(&account.email, &input.email))
-        });
+        let email = email_key(&input.email);
+        let is_member = self
+            .accounts_by_email
+            .get(&email)
+            .is_some_and(|ids| ids.iter().any(|id| organization.members.contains(id)));
         if is_member {
             return Err(ApiError::precondition(format!(
                 "{} is already a member of organization {}",
                 input.email, input.organization
             )));
         }
-        let pending = organization
-            .invites
-            .iter()
-            .rev()
+        let pending = self
+            .pending_by_email
+            .get(&(input.organization.clone(), email))
+            .into_iter()
+            .flat_map(|keys| keys.iter().rev())
             .filter_map(|(_, id)| self.invites.get(id))
-            .find(|invite| {
-                invite.status(now) == Status::Pending && same_email(&invite.email, &input.email)
-            })
+            .find(|invite| invite.status(now) == Status::Pending)
             .map(|invite| invite.id.clone());
         let id = match pending {
             Some(id) => {
@@ -783,7 +963,9 @@ impl State {
             kind: EmailKind::Resend,
             sent_at: now,
         });
-        Some(invite.to_proto(now))
+        let invite = invite.to_proto(now);
+        self.note_invite(id);
+        Some(invite)
     }
 
     /// `ListOrganizationInvites`.
@@ -888,6 +1070,7 @@ impl State {
                 status_word(status)
             )));
         }
+        self.unindex_pending(&target.invite);
         let invite = self
             .invites
             .get_mut(&target.invite)
@@ -895,6 +1078,7 @@ impl State {
         invite.stored = Stored::Revoked;
         self.tokens.remove(&invite.token);
         let invite = invite.to_proto(now);
+        self.note_invite(&target.invite);
         self.changed()?;
         Ok(invite)
     }
@@ -937,16 +1121,43 @@ impl State {
         }
         let id = invite.id.clone();
         let response = organization.to_proto();
+        self.unindex_pending(&id);
         if let Some(invite) = self.invites.get_mut(&id) {
             invite.stored = Stored::Accepted;
-            invite.accepted = Some((now, caller.account.to_user()));
+            invite.accepted = Some(Box::new((now, caller.account.to_user())));
             self.tokens.remove(&invite.token);
         }
+        self.note_invite(&id);
         if let Some(organization) = self.organizations.get_mut(&input.organization) {
             organization.members.insert(caller.account.id.clone());
+            if self.journaling() {
+                self.journal
+                    .members
+                    .push((input.organization.clone(), caller.account.id.clone()));
+            }
         }
         self.changed()?;
         Ok(response)
+    }
+}
+
+/// The shared copy of `user` (as a sender snapshot): the cached one when it
+/// is equal, else `user`, cached from now on.
+fn intern(senders: &mut HashMap<String, Arc<proto::User>>, user: proto::User) -> Arc<proto::User> {
+    match senders.get(&user.id) {
+        Some(shared) if **shared == user => shared.clone(),
+        _ => {
+            let shared = Arc::new(user);
+            senders.insert(shared.id.clone(), shared.clone());
+            shared
+        }
+    }
+}
+
+/// Inserts `key` into the sorted `keys`, unless it is there.
+fn insert_sorted(keys: &mut Vec<Anchor>, key: Anchor) {
+    if let Err(at) = keys.binary_search(&key) {
+        keys.insert(at, key);
     }
 }
 
@@ -961,6 +1172,8 @@ fn status_word(status: Status) -> &'static str {
     }
 }
 
+#[cfg(feature = "persist")]
+pub(crate) mod database;
 #[cfg(feature = "persist")]
 pub(crate) mod persist;
 #[cfg(test)]

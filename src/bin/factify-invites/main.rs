@@ -55,7 +55,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the reference server as a local emulator (gRPC on one port).
+    /// Run the reference server as a local emulator: gRPC and Connect on one port.
     Serve(serve::ServeArgs),
     /// Invite an email address to the organization.
     #[command(after_help = EXIT_CODES)]
@@ -179,7 +179,9 @@ struct InviteIdArgs {
 
 #[derive(Debug, Args)]
 struct AcceptArgs {
-    /// The token from the invitation email's link.
+    /// The token from the invitation email's link. It may start with `-`
+    /// (tokens are URL-safe base64).
+    #[arg(allow_hyphen_values = true)]
     token: String,
     #[command(flatten)]
     client: ClientArgs,

@@ -1,7 +1,8 @@
 //! `serve`: the reference server as a long-lived local emulator, with a
 //! seed file (or a default seed with fixed IDs and keys), optional
-//! persistence to a data file written atomically after every change, a log
-//! line per call, and a clean stop on Ctrl-C (or SIGTERM).
+//! persistence to a SQLite database written in a transaction before every
+//! change is answered (and locked against a second emulator), a log line
+//! per call, and a clean stop on Ctrl-C (or SIGTERM).
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -11,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
-use factify_invites::server::{CorsOrigins, Permissions, RateLimits, ReferenceServer, Snapshot};
+use factify_invites::server::{
+    CorsOrigins, Database, DatabaseError, Permissions, RateLimits, ReferenceServer, Snapshot,
+};
 use factify_invites::{OrganizationId, UserId};
 use serde::Deserialize;
 
@@ -123,11 +126,16 @@ pub(crate) struct ServeArgs {
     /// default seed with fixed IDs and keys is used and printed.
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
-    /// Keep the data in this file (JSON): loaded at start if it exists
-    /// (the seed is then not applied), and rewritten atomically after every
-    /// change, before the call is answered.
+    /// Keep the data in this SQLite database: loaded at start if it holds
+    /// data (the seed is then not applied), and every change written to it
+    /// in a transaction before the call is answered. Only one emulator may
+    /// use a data file at a time; a second one refuses to start.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
+    /// Start a new --data database from this JSON data file of an earlier
+    /// version (instead of the seed); the JSON file is left as it is.
+    #[arg(long, value_name = "FILE", requires = "data")]
+    import_json: Option<PathBuf>,
     /// Enforce Factify's rate limits (1000 calls and 100 creations a minute
     /// per key); off by default.
     #[arg(long)]
@@ -233,7 +241,17 @@ impl Seed {
     /// is reported.
     fn apply(&self, server: &ReferenceServer) -> Result<(), Failure> {
         let mut organizations: HashMap<String, OrganizationId> = HashMap::new();
+        let mut names = std::collections::HashSet::new();
         for org in &self.organizations {
+            // Members refer to organizations by name: two of one name would
+            // make `member_of` ambiguous.
+            if !names.insert(org.name.as_str()) {
+                return Err(usage(format!(
+                    "seed: two organizations are named {:?}; names must be unique, as \
+                     `member_of` refers to organizations by name",
+                    org.name
+                )));
+            }
             let id = match &org.id {
                 Some(id) => {
                     let id = OrganizationId::parse(id)
@@ -346,23 +364,33 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-fn save(path: &Path, snapshot: &Snapshot) -> io::Result<()> {
-    let json = serde_json::to_vec(snapshot).map_err(io::Error::other)?;
-    write_atomically(path, &json)
+/// A JSON data file of an earlier version, to import into a new database.
+/// Unknown fields are refused, not dropped.
+fn load_json(path: &Path) -> Result<Snapshot, Failure> {
+    let bytes =
+        fs::read(path).map_err(|err| usage(format!("could not read {}: {err}", path.display())))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|err| usage(format!("{} is not a JSON data file: {err}", path.display())))
 }
 
-fn load(path: &Path) -> Result<Option<Snapshot>, Failure> {
-    match fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|err| usage(format!("{} is not a data file: {err}", path.display()))),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(usage(format!("could not read {}: {err}", path.display()))),
-    }
+/// Opens the `--data` database, with what to do about the usual refusals.
+fn open_database(path: &Path) -> Result<Database, Failure> {
+    Database::open(path).map_err(|err| match err {
+        DatabaseError::JsonDataFile { .. } => usage(format!(
+            "{err}: --data now keeps a SQLite database. Import it once into a new file: \
+             factify-invites serve --data {}.db --import-json {}",
+            path.with_extension("").display(),
+            path.display()
+        )),
+        DatabaseError::Locked { .. } => usage(format!(
+            "{err}; stop the other one, or give this one another --data file"
+        )),
+        err => usage(err.to_string()),
+    })
 }
 
 /// What the server holds, for people to start calling at once.
-fn describe_seed(snapshot: &Snapshot, endpoint: &str) -> Vec<String> {
+fn describe_seed(snapshot: &Snapshot, invites: usize, endpoint: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let names: HashMap<&str, String> = snapshot
         .accounts()
@@ -412,13 +440,18 @@ fn describe_seed(snapshot: &Snapshot, endpoint: &str) -> Vec<String> {
             name(&key.account)
         ));
     }
-    if snapshot.invite_count() > 0 {
-        lines.push(format!("{} invitations", snapshot.invite_count()));
+    if invites > 0 {
+        lines.push(format!("{invites} invitations"));
     }
-    if let (Some(org), Some(key)) = (
-        snapshot.organizations().first(),
-        snapshot.api_keys().iter().find(|key| key.invite_members),
-    ) {
+    // The first seeded organization, with a key that may list it.
+    let first = snapshot.organizations().first();
+    let key = first.and_then(|org| {
+        snapshot
+            .api_keys()
+            .iter()
+            .find(|key| key.invite_members && org.members.contains(&key.account))
+    });
+    if let (Some(org), Some(key)) = (first, key) {
         lines.push(format!(
             "try: FACTIFY_ENDPOINT={endpoint} FACTIFY_API_KEY={} FACTIFY_ORGANIZATION_ID={} factify-invites list",
             key.key, org.id
@@ -442,20 +475,37 @@ fn init_logging() {
         .try_init();
 }
 
-/// Waits for Ctrl-C, or SIGTERM on Unix.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+/// Registers for Ctrl-C and SIGTERM at once, and returns what waits for
+/// either: registered before the banner is printed, a signal sent as soon
+/// as a harness has read it is a clean stop, not the default death.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let registered = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    );
+    async move {
+        match registered {
+            (Ok(mut interrupt), Ok(mut term)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = term.recv() => {}
+                }
             }
-            return;
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Waits for Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Runs `serve` until Ctrl-C.
@@ -480,40 +530,45 @@ pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
     if let Some(start) = args.start_time {
         server.set_time(start);
     }
-    let restored = match &args.data {
-        Some(path) => load(path)?,
-        None => None,
-    };
-    match restored {
-        Some(snapshot) => {
-            if args.seed.is_some() {
-                tracing::warn!("the data file exists: its data is used and --seed is ignored");
-            }
-            server
-                .restore(snapshot)
-                .map_err(|err| usage(format!("{}: {err}", data_label(&args.data))))?;
+    let database = args.data.as_deref().map(open_database).transpose()?;
+    let fresh = database.as_ref().is_none_or(Database::is_empty);
+    if let Some(json) = &args.import_json {
+        if !fresh {
+            return Err(usage(format!(
+                "{} already holds data; --import-json only starts a new database",
+                data_label(&args.data)
+            )));
         }
-        None => {
-            let seed = match &args.seed {
-                Some(path) => Seed::load(path)?,
-                None => Seed::default_seed()?,
-            };
-            seed.apply(&server)?;
-        }
+        server
+            .restore(load_json(json)?)
+            .map_err(|err| usage(format!("{}: {err}", json.display())))?;
+    } else if fresh {
+        let seed = match &args.seed {
+            Some(path) => Seed::load(path)?,
+            None => Seed::default_seed()?,
+        };
+        seed.apply(&server)?;
+    } else if args.seed.is_some() {
+        tracing::warn!("the data file holds data: it is used and --seed is ignored");
     }
-    // What `POST /admin/v1/reset` returns to.
-    server.remember_seed();
-    if let Some(path) = args.data.clone() {
-        // The seed is stored too, so that a restart finds the same keys.
-        save(&path, &server.snapshot())
-            .map_err(|err| usage(format!("could not write {}: {err}", path.display())))?;
-        server.on_change(move |snapshot| {
-            // File I/O under the store's lock: tell the runtime this
-            // thread blocks, so other tasks move to other threads.
-            tokio::task::block_in_place(|| save(&path, snapshot))
-        });
+    if fresh {
+        // What `POST /admin/v1/reset` returns to.
+        server.remember_seed();
+    }
+    if let Some(database) = database {
+        // A new database gets the seed, so that a restart finds the same
+        // keys; one with data replaces the (empty) store.
+        server
+            .attach_database(database)
+            .map_err(|err| usage(err.to_string()))?;
+        if !fresh {
+            // The first seed is not kept apart from what was done since:
+            // a reset returns to the organizations, accounts and keys.
+            server.remember_accounts_as_seed();
+        }
     }
 
+    let stop = stop_signal();
     let running = server.start_on(args.addr).await.map_err(|err| Failure {
         code: exit::UNREACHABLE,
         message: format!("could not listen on {}: {err}", args.addr),
@@ -523,7 +578,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
         let mut out = io::stdout().lock();
         // The first line is for programs (tests read the port from it).
         let _ = writeln!(out, "listening on {endpoint}");
-        for line in describe_seed(&server.snapshot(), &endpoint) {
+        // Without the invitations: a million of them would cost a second
+        // copy of the store just to count them.
+        let seed = server.seed_snapshot();
+        for line in describe_seed(&seed, server.invite_count(), &endpoint) {
             let _ = writeln!(out, "{line}");
         }
         let _ = out.flush();
@@ -534,9 +592,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<u8, Failure> {
         now = %server.now().to_rfc3339(),
         "serving; admin surface at {endpoint}/admin/v1/; Ctrl-C stops"
     );
-    stop_signal().await;
+    stop.await;
     tracing::info!("stopping: finishing the calls in flight");
     running.shutdown().await;
+    // Closes the database: its WAL is folded in and its lock released.
+    server.detach_database();
     tracing::info!("stopped");
     Ok(exit::OK)
 }

@@ -12,8 +12,10 @@
 //! (`invalid_cursor`) after a restore, so a client lists again from the
 //! start.
 //!
-//! The format is versioned (`"version": 1`); field names are stable, and
-//! times are RFC 3339 strings.
+//! The format is versioned (`"version": 1`); field names are stable, times
+//! are RFC 3339 strings, and a field this version does not know is refused
+//! rather than dropped. Organizations and API keys keep the order they were
+//! added in (seed order).
 
 use std::fmt;
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Account, ApiKey, IdempotentCreate, Invite, Organization, State, Stored};
+use super::{Account, ApiKey, IdempotentCreate, Invite, Journal, Organization, State, Stored};
 use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::proto;
 use crate::server::types::{EmailKind, Permissions, SentEmail};
@@ -29,7 +31,7 @@ use crate::server::validate::{timestamp, to_timestamp};
 use crate::server::ReferenceServer;
 
 /// The snapshot format this version writes and reads.
-const VERSION: u32 = 1;
+pub(super) const VERSION: u32 = 1;
 
 /// The saved store of a [`ReferenceServer`]: organizations and members,
 /// accounts, API keys, invitations with their working tokens, idempotency
@@ -37,19 +39,21 @@ const VERSION: u32 = 1;
 /// the page-token key, so page tokens of an earlier process are refused).
 /// Versioned (`"version": 1`); times are RFC 3339 strings.
 ///
-/// Serialize it with any serde format (the emulator writes JSON); `Debug`
-/// shows only counts, since it holds API keys and invitation tokens.
+/// Serialize it with any serde format; `Debug` shows only counts, since it
+/// holds API keys and invitation tokens. Deserializing refuses fields this
+/// version does not know, rather than drop them on the next save.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Snapshot {
-    version: u32,
-    organizations: Vec<OrganizationRecord>,
-    accounts: Vec<AccountRecord>,
-    api_keys: Vec<ApiKeyRecord>,
-    invites: Vec<InviteRecord>,
+    pub(super) version: u32,
+    pub(super) organizations: Vec<OrganizationRecord>,
+    pub(super) accounts: Vec<AccountRecord>,
+    pub(super) api_keys: Vec<ApiKeyRecord>,
+    pub(super) invites: Vec<InviteRecord>,
     #[serde(default)]
-    idempotency: Vec<IdempotencyRecord>,
+    pub(super) idempotency: Vec<IdempotencyRecord>,
     #[serde(default)]
-    emails: Vec<EmailRecord>,
+    pub(super) emails: Vec<EmailRecord>,
 }
 
 impl fmt::Debug for Snapshot {
@@ -66,7 +70,7 @@ impl fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
-    /// The organizations, sorted by ID.
+    /// The organizations, in the order they were added (seed order).
     pub fn organizations(&self) -> &[OrganizationRecord] {
         &self.organizations
     }
@@ -76,7 +80,7 @@ impl Snapshot {
         &self.accounts
     }
 
-    /// The API keys, sorted by account and key.
+    /// The API keys, in the order they were added (seed order).
     pub fn api_keys(&self) -> &[ApiKeyRecord] {
         &self.api_keys
     }
@@ -95,6 +99,7 @@ impl Snapshot {
 /// An organization in a [`Snapshot`].
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OrganizationRecord {
     /// `org_...`.
     pub id: String,
@@ -109,6 +114,7 @@ pub struct OrganizationRecord {
 /// An account in a [`Snapshot`].
 #[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountRecord {
     /// `user_...` or `svc_...`.
     pub id: String,
@@ -121,6 +127,7 @@ pub struct AccountRecord {
 /// An API key in a [`Snapshot`].
 #[non_exhaustive]
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiKeyRecord {
     /// The key itself.
     pub key: String,
@@ -145,18 +152,19 @@ impl fmt::Debug for ApiKeyRecord {
 
 /// A `User` as an invitation shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct UserRecord {
-    id: String,
+#[serde(deny_unknown_fields)]
+pub(super) struct UserRecord {
+    pub(super) id: String,
     /// The wire value of `UserType`.
-    user_type: i32,
-    name: String,
-    email: String,
+    pub(super) user_type: i32,
+    pub(super) name: String,
+    pub(super) email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    given_name: Option<String>,
+    pub(super) given_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    family_name: Option<String>,
+    pub(super) family_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    profile_image_url: Option<String>,
+    pub(super) profile_image_url: Option<String>,
 }
 
 impl From<&proto::User> for UserRecord {
@@ -190,7 +198,7 @@ impl From<UserRecord> for proto::User {
 /// The stored state of an invitation (expiry is derived from the clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum StoredRecord {
+pub(super) enum StoredRecord {
     Pending,
     Accepted,
     Revoked,
@@ -198,43 +206,45 @@ enum StoredRecord {
 
 /// An invitation as stored, with its working token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct InviteRecord {
-    id: String,
-    organization_id: String,
-    email: String,
-    stored: StoredRecord,
-    sender: UserRecord,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
+#[serde(deny_unknown_fields)]
+pub(super) struct InviteRecord {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) email: String,
+    pub(super) stored: StoredRecord,
+    pub(super) sender: UserRecord,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) expires_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    accepted_at: Option<DateTime<Utc>>,
+    pub(super) accepted_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    accepted_by: Option<UserRecord>,
+    pub(super) accepted_by: Option<UserRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
-    token: String,
+    pub(super) message: Option<String>,
+    pub(super) token: String,
 }
 
 /// An `OrganizationInvite` exactly as a response carried it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct ResponseRecord {
-    id: String,
-    organization_id: String,
-    email: String,
+#[serde(deny_unknown_fields)]
+pub(super) struct ResponseRecord {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) email: String,
     /// The wire value of `OrganizationInviteStatus`.
-    status: i32,
+    pub(super) status: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    sender: Option<UserRecord>,
+    pub(super) sender: Option<UserRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    created_at: Option<DateTime<Utc>>,
+    pub(super) created_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    expires_at: Option<DateTime<Utc>>,
+    pub(super) expires_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    accepted_at: Option<DateTime<Utc>>,
+    pub(super) accepted_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    accepted_by: Option<UserRecord>,
+    pub(super) accepted_by: Option<UserRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
+    pub(super) message: Option<String>,
 }
 
 fn from_timestamp(value: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
@@ -277,39 +287,109 @@ impl From<ResponseRecord> for proto::OrganizationInvite {
 
 /// A remembered idempotency key and the response it answers with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct IdempotencyRecord {
-    account: String,
-    organization_id: String,
-    key: String,
-    at: DateTime<Utc>,
-    email: String,
+#[serde(deny_unknown_fields)]
+pub(super) struct IdempotencyRecord {
+    pub(super) account: String,
+    pub(super) organization_id: String,
+    pub(super) key: String,
+    pub(super) at: DateTime<Utc>,
+    pub(super) email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    message: Option<String>,
-    response: ResponseRecord,
+    pub(super) message: Option<String>,
+    pub(super) response: ResponseRecord,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum EmailKindRecord {
+pub(super) enum EmailKindRecord {
     Invitation,
     Resend,
 }
 
 /// A recorded email.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct EmailRecord {
-    to: String,
-    organization_id: String,
-    invite_id: String,
-    token: String,
-    kind: EmailKindRecord,
-    sent_at: DateTime<Utc>,
+#[serde(deny_unknown_fields)]
+pub(super) struct EmailRecord {
+    pub(super) to: String,
+    pub(super) organization_id: String,
+    pub(super) invite_id: String,
+    pub(super) token: String,
+    pub(super) kind: EmailKindRecord,
+    pub(super) sent_at: DateTime<Utc>,
+}
+
+impl From<&Invite> for InviteRecord {
+    fn from(invite: &Invite) -> Self {
+        InviteRecord {
+            id: invite.id.to_string(),
+            organization_id: invite.organization_id.to_string(),
+            email: invite.email.clone(),
+            stored: match invite.stored {
+                Stored::Pending => StoredRecord::Pending,
+                Stored::Accepted => StoredRecord::Accepted,
+                Stored::Revoked => StoredRecord::Revoked,
+            },
+            sender: UserRecord::from(invite.sender.as_ref()),
+            created_at: invite.created_at,
+            expires_at: invite.expires_at,
+            accepted_at: invite.accepted.as_ref().map(|accepted| accepted.0),
+            accepted_by: invite
+                .accepted
+                .as_ref()
+                .map(|accepted| UserRecord::from(&accepted.1)),
+            message: invite.message.clone(),
+            token: invite.token.clone(),
+        }
+    }
+}
+
+impl IdempotencyRecord {
+    pub(super) fn new(
+        (account, org, key): &super::IdempotencyScope,
+        record: &IdempotentCreate,
+    ) -> Self {
+        IdempotencyRecord {
+            account: account.to_string(),
+            organization_id: org.to_string(),
+            key: key.clone(),
+            at: record.at,
+            email: record.email.clone(),
+            message: record.message.clone(),
+            response: ResponseRecord::from(&record.response),
+        }
+    }
+}
+
+impl From<&SentEmail> for EmailRecord {
+    fn from(email: &SentEmail) -> Self {
+        EmailRecord {
+            to: email.to.clone(),
+            organization_id: email.organization_id.to_string(),
+            invite_id: email.invite_id.to_string(),
+            token: email.token.clone(),
+            kind: match email.kind {
+                EmailKind::Invitation => EmailKindRecord::Invitation,
+                EmailKind::Resend => EmailKindRecord::Resend,
+            },
+            sent_at: email.sent_at,
+        }
+    }
+}
+
+/// The parts of a [`Snapshot`] that are small enough to hold whole while
+/// restoring (not the invitations and emails).
+#[derive(Debug)]
+pub(super) struct Restored {
+    pub(super) organizations: Vec<OrganizationRecord>,
+    pub(super) accounts: Vec<AccountRecord>,
+    pub(super) api_keys: Vec<ApiKeyRecord>,
+    pub(super) idempotency: Vec<IdempotencyRecord>,
 }
 
 /// Why a [`Snapshot`] could not be restored; the server is left unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid snapshot: {0}")]
-pub struct SnapshotError(String);
+pub struct SnapshotError(pub(super) String);
 
 fn parse<T>(
     value: &str,
@@ -322,9 +402,27 @@ fn parse<T>(
 impl State {
     /// The snapshot of this store, in a stable order.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let mut organizations: Vec<_> = self
-            .organizations
-            .values()
+        let mut snapshot = self.seed_snapshot();
+        let mut invites: Vec<_> = self.invites.values().map(InviteRecord::from).collect();
+        invites.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let mut idempotency: Vec<_> = self
+            .idempotency
+            .iter()
+            .map(|(scope, record)| IdempotencyRecord::new(scope, record))
+            .collect();
+        idempotency.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        snapshot.invites = invites;
+        snapshot.idempotency = idempotency;
+        snapshot.emails = self.emails.iter().map(EmailRecord::from).collect();
+        snapshot
+    }
+
+    /// The organizations, accounts and API keys only.
+    pub(crate) fn seed_snapshot(&self) -> Snapshot {
+        let mut organizations: Vec<_> = self.organizations.values().collect();
+        organizations.sort_by_key(|org| org.position);
+        let organizations = organizations
+            .into_iter()
             .map(|org| OrganizationRecord {
                 id: org.id.to_string(),
                 name: org.name.clone(),
@@ -332,7 +430,6 @@ impl State {
                 members: org.members.iter().map(ToString::to_string).collect(),
             })
             .collect();
-        organizations.sort_by(|a, b| a.id.cmp(&b.id));
         let mut accounts: Vec<_> = self
             .accounts
             .values()
@@ -343,9 +440,10 @@ impl State {
             })
             .collect();
         accounts.sort_by(|a, b| a.id.cmp(&b.id));
-        let mut api_keys: Vec<_> = self
-            .api_keys
-            .iter()
+        let mut api_keys: Vec<_> = self.api_keys.iter().collect();
+        api_keys.sort_by_key(|(_, api_key)| api_key.position);
+        let api_keys = api_keys
+            .into_iter()
             .map(|(key, api_key)| ApiKeyRecord {
                 key: key.clone(),
                 account: api_key.account.to_string(),
@@ -353,66 +451,14 @@ impl State {
                 manage_members: api_key.permissions.manage_members,
             })
             .collect();
-        api_keys.sort_by(|a, b| (&a.account, &a.key).cmp(&(&b.account, &b.key)));
-        let mut invites: Vec<_> = self
-            .invites
-            .values()
-            .map(|invite| InviteRecord {
-                id: invite.id.to_string(),
-                organization_id: invite.organization_id.to_string(),
-                email: invite.email.clone(),
-                stored: match invite.stored {
-                    Stored::Pending => StoredRecord::Pending,
-                    Stored::Accepted => StoredRecord::Accepted,
-                    Stored::Revoked => StoredRecord::Revoked,
-                },
-                sender: UserRecord::from(&invite.sender),
-                created_at: invite.created_at,
-                expires_at: invite.expires_at,
-                accepted_at: invite.accepted.as_ref().map(|(at, _)| *at),
-                accepted_by: invite.accepted.as_ref().map(|(_, by)| UserRecord::from(by)),
-                message: invite.message.clone(),
-                token: invite.token.clone(),
-            })
-            .collect();
-        invites.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-        let mut idempotency: Vec<_> = self
-            .idempotency
-            .iter()
-            .map(|((account, org, key), record)| IdempotencyRecord {
-                account: account.to_string(),
-                organization_id: org.to_string(),
-                key: key.clone(),
-                at: record.at,
-                email: record.email.clone(),
-                message: record.message.clone(),
-                response: ResponseRecord::from(&record.response),
-            })
-            .collect();
-        idempotency.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
-        let emails = self
-            .emails
-            .iter()
-            .map(|email| EmailRecord {
-                to: email.to.clone(),
-                organization_id: email.organization_id.to_string(),
-                invite_id: email.invite_id.to_string(),
-                token: email.token.clone(),
-                kind: match email.kind {
-                    EmailKind::Invitation => EmailKindRecord::Invitation,
-                    EmailKind::Resend => EmailKindRecord::Resend,
-                },
-                sent_at: email.sent_at,
-            })
-            .collect();
         Snapshot {
             version: VERSION,
             organizations,
             accounts,
             api_keys,
-            invites,
-            idempotency,
-            emails,
+            invites: Vec::new(),
+            idempotency: Vec::new(),
+            emails: Vec::new(),
         }
     }
 
@@ -426,6 +472,27 @@ impl State {
                 snapshot.version
             )));
         }
+        self.restore_from(
+            Restored {
+                organizations: snapshot.organizations,
+                accounts: snapshot.accounts,
+                api_keys: snapshot.api_keys,
+                idempotency: snapshot.idempotency,
+            },
+            snapshot.invites.into_iter().map(Ok),
+            snapshot.emails.into_iter().map(Ok),
+        )
+    }
+
+    /// [`restore`](Self::restore) with the invitations and emails given
+    /// one at a time (read from a database), so that a million of them are
+    /// never held twice; on error nothing changes.
+    pub(super) fn restore_from(
+        &mut self,
+        snapshot: Restored,
+        invite_records: impl IntoIterator<Item = Result<InviteRecord, SnapshotError>>,
+        email_records: impl IntoIterator<Item = Result<EmailRecord, SnapshotError>>,
+    ) -> Result<(), SnapshotError> {
         let mut accounts = std::collections::HashMap::new();
         for record in snapshot.accounts {
             let id = parse(&record.id, "account", UserId::parse)?;
@@ -439,7 +506,7 @@ impl State {
             );
         }
         let mut organizations = std::collections::HashMap::new();
-        for record in snapshot.organizations {
+        for (position, record) in (0u64..).zip(snapshot.organizations) {
             let id = parse(&record.id, "organization", OrganizationId::parse)?;
             let members = record
                 .members
@@ -450,6 +517,7 @@ impl State {
                 id.clone(),
                 Organization {
                     id,
+                    position,
                     name: record.name,
                     created_at: record.created_at,
                     members,
@@ -458,7 +526,7 @@ impl State {
             );
         }
         let mut api_keys = std::collections::HashMap::new();
-        for record in snapshot.api_keys {
+        for (position, record) in (0u64..).zip(snapshot.api_keys) {
             let account = parse(&record.account, "API key account", UserId::parse)?;
             let permissions = Permissions {
                 invite_members: record.invite_members,
@@ -469,19 +537,21 @@ impl State {
                 ApiKey {
                     account,
                     permissions,
+                    position,
                 },
             );
         }
         let mut invites = std::collections::HashMap::new();
-        let mut tokens = std::collections::HashMap::new();
-        for record in snapshot.invites {
+        let mut senders = std::collections::HashMap::new();
+        for record in invite_records {
+            let record = record?;
             let id = parse(&record.id, "invitation", InviteId::parse)?;
             let organization_id = parse(
                 &record.organization_id,
                 "invitation organization",
                 OrganizationId::parse,
             )?;
-            let organization = organizations.get_mut(&organization_id).ok_or_else(|| {
+            organizations.get(&organization_id).ok_or_else(|| {
                 SnapshotError(format!(
                     "invitation {id} is of unknown organization {organization_id}"
                 ))
@@ -492,7 +562,7 @@ impl State {
                 StoredRecord::Revoked => Stored::Revoked,
             };
             let accepted = match (record.accepted_at, record.accepted_by) {
-                (Some(at), Some(by)) => Some((at, by.into())),
+                (Some(at), Some(by)) => Some(Box::new((at, by.into()))),
                 (None, None) => None,
                 _ => {
                     return Err(SnapshotError(format!(
@@ -505,17 +575,13 @@ impl State {
                 organization_id,
                 email: record.email,
                 stored,
-                sender: record.sender.into(),
+                sender: super::intern(&mut senders, record.sender.into()),
                 created_at: record.created_at,
                 expires_at: record.expires_at,
                 accepted,
                 message: record.message,
                 token: record.token,
             };
-            organization.invites.insert(invite.key());
-            if invite.stored == Stored::Pending {
-                tokens.insert(invite.token.clone(), id.clone());
-            }
             invites.insert(id, invite);
         }
         let mut idempotency = std::collections::HashMap::new();
@@ -537,7 +603,8 @@ impl State {
             );
         }
         let mut emails = Vec::new();
-        for record in snapshot.emails {
+        for record in email_records {
+            let record = record?;
             emails.push(SentEmail {
                 to: record.to,
                 organization_id: parse(
@@ -558,11 +625,16 @@ impl State {
         self.accounts = accounts;
         self.api_keys = api_keys;
         self.invites = invites;
-        self.tokens = tokens;
         self.idempotency = idempotency;
         self.emails = emails;
+        self.rebuild_indexes();
         self.windows.clear();
-        self.unsaved = false;
+        if self.journaling() {
+            // Whatever was stored is replaced: write it all, now if the
+            // store can (else with the next change, which fails until then).
+            self.journal.full = true;
+            let _ = self.changed();
+        }
         Ok(())
     }
 }
@@ -571,6 +643,13 @@ impl ReferenceServer {
     /// A snapshot of the store, to save and later [`restore`](Self::restore).
     pub fn snapshot(&self) -> Snapshot {
         self.lock().snapshot()
+    }
+
+    /// A snapshot of the organizations (with members), accounts and API
+    /// keys only: no invitations, emails or idempotency keys, so it is
+    /// cheap at any size. For describing a server, as `serve` does.
+    pub fn seed_snapshot(&self) -> Snapshot {
+        self.lock().seed_snapshot()
     }
 
     /// Replaces the store's data (organizations, accounts, API keys,
@@ -607,12 +686,19 @@ impl ReferenceServer {
     /// The hook runs on the task answering the call, holding the lock: if it
     /// blocks (file I/O), run the server on a multi-threaded runtime and
     /// wrap the blocking part in `tokio::task::block_in_place`.
+    ///
+    /// Each call builds a snapshot of the whole store, so a change costs in
+    /// proportion to the store's size: fine for a test's few hundred
+    /// invitations; to keep a large store, use
+    /// [`attach_database`](Self::attach_database), which writes only what
+    /// changed.
     pub fn on_change<F>(&self, hook: F)
     where
         F: Fn(&Snapshot) -> std::io::Result<()> + Send + Sync + 'static,
     {
-        let hook: super::ChangeFn =
-            Arc::new(move |state: &State| hook(&state.snapshot()).map_err(|err| err.to_string()));
+        let hook: super::ChangeFn = Arc::new(move |state: &State, _: &Journal| {
+            hook(&state.snapshot()).map_err(|err| err.to_string())
+        });
         self.lock().set_on_change(Some(hook));
     }
 }
