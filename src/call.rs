@@ -17,7 +17,7 @@ use crate::auth::Credentials;
 use crate::error::{Code, Error, Result, Status};
 use crate::rate_limit::{Cooldown, Pacer, RateLimit};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
-use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
+use crate::transport::{self, Attempt, CallOptions, Rpc, Transport, WireMessage};
 
 /// What every call of a client (and its clones) shares.
 #[derive(Debug)]
@@ -79,8 +79,8 @@ impl Caller {
         options: &CallOptions,
     ) -> Result<Resp>
     where
-        Req: prost::Message + Clone + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: WireMessage + Clone,
+        Resp: WireMessage,
     {
         let span = tracing::info_span!(
             "factify_invites.call",
@@ -121,8 +121,8 @@ impl Caller {
         options: &CallOptions,
     ) -> (u32, Result<Resp>)
     where
-        Req: prost::Message + Clone + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: WireMessage + Clone,
+        Resp: WireMessage,
     {
         let limit = options.timeout.or(self.timeout);
         let started = Instant::now();

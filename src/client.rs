@@ -25,7 +25,7 @@ use crate::proto;
 use crate::protocol::{HttpVersion, Protocol};
 use crate::rate_limit::{Cooldown, RateLimit};
 use crate::retry::{BudgetState, RetryBudget, RetryPolicy, Safety};
-use crate::transport::{self, CallOptions, GrpcTransport, Transport};
+use crate::transport::{self, CallOptions, GrpcTransport, Received, Transport};
 use crate::types::{self, Invite, Organization};
 
 /// Factify's production endpoint.
@@ -698,7 +698,7 @@ impl CreateInvite {
     pub async fn send(mut self) -> Result<Invite> {
         let request = self.request()?;
         let organization_id = request.organization_id.clone();
-        let response: proto::CreateOrganizationInviteResponse = self
+        let response: Received<proto::CreateOrganizationInviteResponse> = self
             .client
             .caller()
             .call(
@@ -709,7 +709,7 @@ impl CreateInvite {
                 &self.options,
             )
             .await?;
-        types::invite_from_wire(response.invite, "invite")
+        types::invite_from_wire(response.message.invite, "invite", &response.names)
     }
 }
 
@@ -760,13 +760,13 @@ impl InviteAction {
         self.options.check()?;
         let organization_id = checked_id(self.organization_id, "organization_id")?.into_string();
         let invite_id = checked_id(self.invite_id, "invite_id")?.into_string();
-        let invite = match self.action {
+        let (invite, names) = match self.action {
             Action::Resend => {
                 let request = proto::ResendOrganizationInviteRequest {
                     organization_id: organization_id.clone(),
                     invite_id,
                 };
-                let response: proto::ResendOrganizationInviteResponse = self
+                let response: Received<proto::ResendOrganizationInviteResponse> = self
                     .client
                     .caller()
                     .call(
@@ -777,14 +777,14 @@ impl InviteAction {
                         &self.options,
                     )
                     .await?;
-                response.invite
+                (response.message.invite, response.names)
             }
             Action::Revoke => {
                 let request = proto::RevokeOrganizationInviteRequest {
                     organization_id: organization_id.clone(),
                     invite_id,
                 };
-                let response: proto::RevokeOrganizationInviteResponse = self
+                let response: Received<proto::RevokeOrganizationInviteResponse> = self
                     .client
                     .caller()
                     .call(
@@ -795,10 +795,10 @@ impl InviteAction {
                         &self.options,
                     )
                     .await?;
-                response.invite
+                (response.message.invite, response.names)
             }
         };
-        types::invite_from_wire(invite, "invite")
+        types::invite_from_wire(invite, "invite", &names)
     }
 }
 

@@ -37,7 +37,7 @@ use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
 use crate::proto;
 use crate::retry::Safety;
-use crate::transport::{self, CallOptions};
+use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite, InviteStatus, Page};
 
 /// A request to list an organization's invitations, newest first.
@@ -221,8 +221,15 @@ impl ListInvites {
             status: self
                 .statuses
                 .iter()
-                .map(|status| status.to_wire())
-                .collect(),
+                .map(|status| {
+                    status.to_wire().ok_or_else(|| {
+                        Error::invalid_request(
+                            "status",
+                            format!("{status:?} came by name; this version has no number for it"),
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?,
             page_token: String::new(),
             page_size,
             email,
@@ -288,7 +295,7 @@ async fn fetch(
     options: CallOptions,
 ) -> Result<Page> {
     let organization_id = request.organization_id.clone();
-    let response: proto::ListOrganizationInvitesResponse = client
+    let response: Received<proto::ListOrganizationInvitesResponse> = client
         .caller()
         .call(
             transport::LIST,
@@ -298,7 +305,7 @@ async fn fetch(
             &options,
         )
         .await?;
-    types::page_from_wire(response)
+    types::page_from_wire(response.message, &response.names)
 }
 
 enum State {

@@ -12,7 +12,7 @@ use factify_invites::proto::organization_invite_service_server::{
     OrganizationInviteService, OrganizationInviteServiceServer,
 };
 use factify_invites::proto::{self, *};
-use factify_invites::{Client, Error, InviteStatus, UserType};
+use factify_invites::{Client, Error, InviteStatus, UnknownValue, UserType};
 use tonic::{Request, Response, Status};
 
 struct Canned(proto::OrganizationInvite);
@@ -151,6 +151,12 @@ async fn unknown_enum_values_are_accepted() {
     invite.sender.as_mut().unwrap().r#type = 5;
     let client = serve(invite).await;
     let created = client.create_invite(ORG, "ada@example.com").await.unwrap();
-    assert_eq!(created.status, InviteStatus::Unknown(17));
-    assert_eq!(created.sender.user_type, UserType::Unknown(5));
+    assert_eq!(
+        created.status,
+        InviteStatus::Unknown(UnknownValue::number(17))
+    );
+    assert_eq!(
+        created.sender.user_type,
+        UserType::Unknown(UnknownValue::number(5))
+    );
 }

@@ -38,8 +38,8 @@ impl GrpcTransport {
         request: Req,
     ) -> impl Future<Output = Result<Resp>> + Send + 'static
     where
-        Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: super::WireMessage,
+        Resp: super::WireMessage,
     {
         let Attempt {
             rpc,

@@ -10,6 +10,7 @@
 //! specification. `X-RateLimit-Reset` (or `Retry-After`) stands in for a
 //! missing `RetryInfo`, so the client's cool-down honours it.
 
+pub(crate) mod json;
 pub(crate) mod wire;
 
 use std::fmt;
@@ -27,8 +28,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use self::wire::{Codec, GunzipError, Side};
-use super::Attempt;
+use self::wire::{Codec, GunzipError};
+use super::{Attempt, WireMessage};
 use crate::error::{Code, Error, Result, Status, TransportError};
 use crate::protocol::HttpVersion;
 
@@ -168,8 +169,8 @@ impl ConnectTransport {
     /// attempt's timeout (also sent to the server as `Connect-Timeout-Ms`).
     pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
     where
-        Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: WireMessage,
+        Resp: WireMessage,
     {
         let call = self.call(attempt, request);
         match attempt.timeout {
@@ -187,8 +188,8 @@ impl ConnectTransport {
 
     async fn call<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: WireMessage,
+        Resp: WireMessage,
     {
         let method = attempt.rpc.name;
         let request = self.request(attempt, &request)?;
@@ -228,18 +229,18 @@ impl ConnectTransport {
             }
         };
         let bytes = decompress(&parts.headers, bytes, limit)?;
-        wire::decode(self.config.codec, method, Side::Response, &bytes, false)
+        wire::decode(self.config.codec, &bytes)
             .map_err(|message| Error::invalid_response("response", message))
     }
 
     /// The HTTP request of one attempt.
-    fn request<Req: prost::Message>(
+    fn request<Req: WireMessage>(
         &self,
         attempt: Attempt<'_>,
         request: &Req,
     ) -> Result<http::Request<Full<Bytes>>> {
         let codec = self.config.codec;
-        let mut body = wire::encode(codec, attempt.rpc.name, Side::Request, request)
+        let mut body = wire::encode(codec, request)
             .map_err(|message| Error::invalid_request("request", message))?;
         let mut headers = HeaderMap::new();
         // Extra metadata first, so that the protocol's own headers win.
