@@ -969,3 +969,30 @@ async fn a_status_known_only_by_name_cannot_be_sent_as_a_filter() {
     assert_eq!(err.param(), Some("status"));
     assert!(seen.lock().unwrap().is_empty(), "nothing is sent");
 }
+
+#[tokio::test]
+async fn enum_numbers_this_version_does_not_know_are_kept_over_connect_proto() {
+    let mut invite = common::valid_wire_invite();
+    invite.status = 17;
+    invite.sender.as_mut().unwrap().r#type = i32::MIN;
+    let body = proto::CreateOrganizationInviteResponse {
+        invite: Some(invite),
+    }
+    .encode_to_vec();
+    let (endpoint, _) = canned_server(
+        Canned::new(200)
+            .header("content-type", "application/proto")
+            .body(body),
+    )
+    .await;
+    let client = connect_client(&endpoint, Protocol::ConnectProto).await;
+    let created = client.create_invite(ORG, "ada@example.com").await.unwrap();
+    assert_eq!(
+        created.status,
+        InviteStatus::Unknown(UnknownValue::number(17))
+    );
+    assert_eq!(
+        created.sender.user_type,
+        UserType::Unknown(UnknownValue::number(i32::MIN))
+    );
+}
