@@ -25,7 +25,7 @@ use crate::proto;
 use crate::protocol::{HttpVersion, Protocol};
 use crate::rate_limit::{Cooldown, RateLimit};
 use crate::retry::{BudgetState, RetryBudget, RetryPolicy, Safety};
-use crate::transport::{self, CallOptions, GrpcTransport, Received, Transport};
+use crate::transport::{self, CallOptions, Compression, GrpcTransport, Received, Transport};
 use crate::types::{self, Invite, Organization};
 
 /// Factify's production endpoint.
@@ -68,8 +68,7 @@ pub struct ClientBuilder {
     max_response_bytes: usize,
     protocol: Protocol,
     http_version: HttpVersion,
-    #[cfg(feature = "connect")]
-    gzip: bool,
+    compression: Compression,
 }
 
 impl Default for ClientBuilder {
@@ -87,8 +86,7 @@ impl Default for ClientBuilder {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             protocol: Protocol::default(),
             http_version: HttpVersion::default(),
-            #[cfg(feature = "connect")]
-            gzip: false,
+            compression: Compression::default(),
         }
     }
 }
@@ -119,13 +117,34 @@ impl ClientBuilder {
         self
     }
 
-    /// Compresses Connect requests with gzip and asks for gzipped responses
-    /// (off by default: most invitation messages are small). gRPC calls are
-    /// sent uncompressed either way.
-    #[cfg(feature = "connect")]
-    pub fn gzip(mut self, enabled: bool) -> Self {
-        self.gzip = enabled;
+    /// Asks the server for gzip-compressed responses, over every protocol
+    /// (`grpc-accept-encoding: gzip` over gRPC, `accept-encoding: gzip`
+    /// over Connect), and reads them; a server may still answer
+    /// uncompressed. Off by default: a page of 100 invitations is about
+    /// 25 kB of protobuf, which a fast network carries in less time than
+    /// the client spends inflating it (see `BENCHMARKS.md`, "Compression");
+    /// turn it on over slow or metered links, where it shrinks pages
+    /// several times. The decompressed size is held to
+    /// [`max_response_bytes`](Self::max_response_bytes).
+    pub fn gzip_responses(mut self, enabled: bool) -> Self {
+        self.compression.responses = enabled;
         self
+    }
+
+    /// Compresses requests with gzip, over every protocol (`grpc-encoding`
+    /// over gRPC, `content-encoding` over Connect). Off by default, and
+    /// rarely worth it: this API's requests are a few hundred bytes, which
+    /// gzip does not shrink but does spend CPU on. The server must accept
+    /// gzip (gRPC servers answer `UNIMPLEMENTED` otherwise).
+    pub fn gzip_requests(mut self, enabled: bool) -> Self {
+        self.compression.requests = enabled;
+        self
+    }
+
+    /// Both [`gzip_requests`](Self::gzip_requests) and
+    /// [`gzip_responses`](Self::gzip_responses).
+    pub fn gzip(self, enabled: bool) -> Self {
+        self.gzip_requests(enabled).gzip_responses(enabled)
     }
 
     /// The API key, sent as `authorization: Bearer <key>` on every call.
@@ -299,7 +318,7 @@ impl ClientBuilder {
             endpoint: self.checked_uri()?,
             codec,
             http: self.http_version,
-            gzip: self.gzip,
+            compression: self.compression,
             connect_timeout: self.connect_timeout,
             user_agent: http::HeaderValue::try_from(self.user_agent.as_str())
                 .map_err(|_| Error::invalid_request("user_agent", "not a valid header value"))?,
@@ -331,7 +350,11 @@ impl ClientBuilder {
     }
 
     fn finish_grpc(self, channel: Channel) -> Result<Client> {
-        let transport = Transport::Grpc(GrpcTransport::new(channel, self.max_response_bytes));
+        let transport = Transport::Grpc(GrpcTransport::new(
+            channel,
+            self.max_response_bytes,
+            self.compression,
+        ));
         self.finish(transport)
     }
 

@@ -30,6 +30,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::client::{check_len, checked_id, Client};
 use crate::error::{Code, Error, Result, Status};
@@ -349,7 +350,10 @@ impl Fetch {
     ) -> Fetch {
         let future = fetch(client, request, options);
         match prefetch.then(tokio::runtime::Handle::try_current) {
-            Some(Ok(runtime)) => Fetch::Spawned(Prefetch(runtime.spawn(future))),
+            // The task carries the span current here (the caller's, as the
+            // stream is polled inside it), so that its call is not a root
+            // span of its own in traces.
+            Some(Ok(runtime)) => Fetch::Spawned(Prefetch(runtime.spawn(future.in_current_span()))),
             _ => Fetch::Inline(future.boxed()),
         }
     }
@@ -358,10 +362,14 @@ impl Fetch {
         match self {
             Fetch::Inline(future) => future.poll_unpin(cx),
             Fetch::Spawned(Prefetch(task)) => task.poll_unpin(cx).map(|joined| {
-                // The task is aborted only by dropping the stream, so this is
-                // a runtime shutting down or a panic in the fetch: an error,
-                // never a panic of the caller's.
                 joined.unwrap_or_else(|err| {
+                    // A panic while fetching (in a key provider, say) is the
+                    // caller's panic, as it would be without prefetching.
+                    if err.is_panic() {
+                        std::panic::resume_unwind(err.into_panic());
+                    }
+                    // The task is aborted only by dropping the stream, so
+                    // this is the runtime shutting down.
                     Err(Error::Cancelled(Status::local(
                         Code::Cancelled,
                         format!("the task fetching the next page did not finish: {err}"),

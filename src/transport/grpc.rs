@@ -5,10 +5,11 @@ use std::future::Future;
 use futures::future::Either;
 use futures::FutureExt;
 use tonic::client::Grpc;
+use tonic::codec::CompressionEncoding;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
-use super::Attempt;
+use super::{Attempt, Compression};
 use crate::error::{Code, Error, Result, Status, TransportError};
 
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
@@ -18,11 +19,21 @@ pub(crate) struct GrpcTransport {
 }
 
 impl GrpcTransport {
-    /// Wraps `channel`, refusing responses over `max_response_bytes`.
-    pub(crate) fn new(channel: Channel, max_response_bytes: usize) -> GrpcTransport {
-        GrpcTransport {
-            grpc: Grpc::new(channel).max_decoding_message_size(max_response_bytes),
+    /// Wraps `channel`, refusing responses over `max_response_bytes`
+    /// (decompressed), compressing as `compression` says.
+    pub(crate) fn new(
+        channel: Channel,
+        max_response_bytes: usize,
+        compression: Compression,
+    ) -> GrpcTransport {
+        let mut grpc = Grpc::new(channel).max_decoding_message_size(max_response_bytes);
+        if compression.requests {
+            grpc = grpc.send_compressed(CompressionEncoding::Gzip);
         }
+        if compression.responses {
+            grpc = grpc.accept_compressed(CompressionEncoding::Gzip);
+        }
+        GrpcTransport { grpc }
     }
 
     /// Sends one request and waits for its response, for at most `timeout`

@@ -104,6 +104,16 @@ rpc!(RESEND, "ResendOrganizationInvite");
 rpc!(REVOKE, "RevokeOrganizationInvite");
 rpc!(ACCEPT, "AcceptOrganizationInvite");
 
+/// Which directions of a call are gzip-compressed; each its own switch,
+/// as responses (pages) can be large while requests never are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Compression {
+    /// Compress requests.
+    pub(crate) requests: bool,
+    /// Ask for compressed responses.
+    pub(crate) responses: bool,
+}
+
 /// What a single call adds to the client's defaults.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CallOptions {

@@ -29,7 +29,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use self::wire::{Codec, GunzipError};
-use super::{Attempt, WireMessage};
+use super::{Attempt, Compression, WireMessage};
 use crate::error::{Code, Error, Result, Status, TransportError};
 use crate::protocol::HttpVersion;
 
@@ -59,8 +59,8 @@ pub(crate) struct ConnectConfig {
     pub(crate) codec: Codec,
     /// Which HTTP version to speak.
     pub(crate) http: HttpVersion,
-    /// Whether to gzip requests and ask for gzipped responses.
-    pub(crate) gzip: bool,
+    /// Whether to gzip requests, and whether to ask for gzipped responses.
+    pub(crate) compression: Compression,
     /// How long opening a connection may take.
     pub(crate) connect_timeout: Duration,
     /// The `User-Agent` header.
@@ -85,7 +85,7 @@ impl fmt::Debug for ConnectTransport {
             .field("endpoint", &self.base)
             .field("codec", &self.config.codec)
             .field("http", &self.config.http)
-            .field("gzip", &self.config.gzip)
+            .field("compression", &self.config.compression)
             .finish_non_exhaustive()
     }
 }
@@ -263,10 +263,14 @@ impl ConnectTransport {
                 headers.insert(wire::TIMEOUT_HEADER, value);
             }
         }
-        if self.config.gzip {
+        if self.config.compression.requests {
             body = wire::gzip(&body)
                 .map_err(|err| Error::invalid_request("request", format!("gzip failed: {err}")))?;
             headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        // Without this header a server must answer uncompressed (hyper
+        // sends none of its own).
+        if self.config.compression.responses {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
         }
         if let Some(key) = attempt.api_key {
