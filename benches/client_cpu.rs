@@ -85,7 +85,12 @@ fn main() {
             .iter()
             .map(|&protocol| (protocol, false))
             .chain([(Protocol::Grpc, true), (Protocol::ConnectProto, true)]);
+        // `CLIENT_CPU_ONLY=connect_json` measures one protocol (to profile it).
+        let only = std::env::var("CLIENT_CPU_ONLY").ok();
         for (protocol, gzip) in variants {
+            if only.as_deref().is_some_and(|only| only != protocol.name() || gzip) {
+                continue;
+            }
             let wire = match protocol {
                 Protocol::Grpc => factify_invites::Protocol::Grpc,
                 Protocol::ConnectProto => factify_invites::Protocol::ConnectProto,

@@ -39,10 +39,16 @@ pub(crate) trait JsonMessage: Sized {
 
 /// Reads one JSON document of type `T`, with nothing after it.
 fn parse<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, String> {
-    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let mut json = serde_json::Deserializer::from_str(utf8(bytes)?);
     let value = T::deserialize(&mut json).map_err(|err| format!("invalid JSON: {err}"))?;
     json.end().map_err(|err| format!("invalid JSON: {err}"))?;
     Ok(value)
+}
+
+/// The body as text: JSON is UTF-8. Checked once for the whole body, which
+/// is faster than serde_json checking each string as it reads it.
+fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|err| format!("invalid JSON: not UTF-8: {err}"))
 }
 
 // ---- writing ----
@@ -668,7 +674,7 @@ impl JsonMessage for proto::ListOrganizationInvitesResponse {
     }
 
     fn read_json(bytes: &[u8], names: &mut EnumNames) -> Result<Self, String> {
-        let mut json = serde_json::Deserializer::from_slice(bytes);
+        let mut json = serde_json::Deserializer::from_str(utf8(bytes)?);
         let response = ListResponseSeed(names)
             .deserialize(&mut json)
             .map_err(|err| format!("invalid JSON: {err}"))?;
