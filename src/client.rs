@@ -120,11 +120,11 @@ impl ClientBuilder {
     /// Asks the server for gzip-compressed responses, over every protocol
     /// (`grpc-accept-encoding: gzip` over gRPC, `accept-encoding: gzip`
     /// over Connect), and reads them; a server may still answer
-    /// uncompressed. Off by default: a page of 100 invitations is about
-    /// 25 kB of protobuf, which a fast network carries in less time than
-    /// the client spends inflating it (see `BENCHMARKS.md`, "Compression");
-    /// turn it on over slow or metered links, where it shrinks pages
-    /// several times. The decompressed size is held to
+    /// uncompressed. Off by default, as it costs CPU on both ends (about
+    /// 36 µs to inflate a page of 100 on the client, measured in
+    /// `BENCHMARKS.md`) and pays only where the network is the bottleneck:
+    /// turn it on when listing a lot over a WAN, where it shrinks a page
+    /// more than 3 times. The decompressed size is held to
     /// [`max_response_bytes`](Self::max_response_bytes).
     pub fn gzip_responses(mut self, enabled: bool) -> Self {
         self.compression.responses = enabled;

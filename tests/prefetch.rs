@@ -17,9 +17,12 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
 
+/// A span's name and its parent's name.
+type NameAndParent = (String, Option<String>);
+
 /// Records, for each new span, its name and its parent's name.
 #[derive(Clone, Default)]
-struct Parents(Arc<Mutex<Vec<(String, Option<String>)>>>);
+struct Parents(Arc<Mutex<Vec<NameAndParent>>>);
 
 impl<S> Layer<S> for Parents
 where
