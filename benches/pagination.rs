@@ -12,8 +12,9 @@
 //!   (`prefetch(false)`); target ≥ 1.8x.
 //!
 //! Paired measurements follow (see `common::paired`): prefetching against
-//! sequential with the delay, and the crate's sequential stream against the
-//! raw loop without it. Last, the bound on the gain: one page in flight
+//! sequential with the delay, then without the delay both prefetching
+//! against sequential (nothing to overlap: the cost of the hand-off) and
+//! the crate's sequential stream against the raw loop. Last, the bound on the gain: one page in flight
 //! turns `fetch + work` per page into `max(fetch, work)`, so the bench times
 //! a page fetched under the delay and the consumer's 2 ms of work and prints
 //! `(fetch + work) / max(fetch, work)`.
@@ -184,6 +185,19 @@ fn main() {
         bounds.push((protocol.name(), fetch, work));
     }
     env.server.set_latency(Method::List, Duration::ZERO);
+    // Prefetch against sequential with nothing to overlap (no delay, no
+    // work): what the spawned task and its hand-off cost.
+    let mut paired_nodelay = Vec::new();
+    for &protocol in protocols().iter().filter(|_| ran("pagination_10k")) {
+        let client = rt.block_on(protocol.client(&env));
+        let (prefetch, sequential) = rt.block_on(common::paired(
+            RAW_PAIRS,
+            || (),
+            |()| stream_items(&client, &org, true),
+            |()| stream_items(&client, &org, false),
+        ));
+        paired_nodelay.push((protocol.name(), prefetch, sequential));
+    }
     let mut paired_raw = Vec::new();
     for &protocol in protocols().iter().filter(|_| ran("pagination_10k")) {
         let client = rt.block_on(protocol.client(&env));
@@ -246,6 +260,15 @@ fn main() {
             human(fetch),
             human(work),
             (fetch + work) / fetch.max(work)
+        ));
+    }
+    for (p, prefetch, sequential) in paired_nodelay {
+        report(format!(
+            "pagination_10k {p} paired ({RAW_PAIRS} alternating pairs), no delay and no work: \
+             prefetch {} vs sequential {} (medians): sequential/prefetch {:.3}",
+            human(prefetch),
+            human(sequential),
+            sequential / prefetch
         ));
     }
     for (p, ours, theirs) in paired_raw {

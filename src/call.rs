@@ -22,7 +22,7 @@ use crate::rate_limit::{self, Cooldown, Pacer, RateLimit, Reservation};
 use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
 use crate::shared_limit::{self, Turn};
 use crate::telemetry::{self, Metrics, Outcome};
-use crate::transport::{self, Attempt, CallOptions, Rpc, Transport};
+use crate::transport::{self, Attempt, CallOptions, Rpc, Transport, WireMessage};
 
 /// What every call of a client (and its clones) shares.
 #[derive(Debug)]
@@ -120,8 +120,8 @@ impl Caller {
         options: &CallOptions,
     ) -> Result<Resp>
     where
-        Req: prost::Message + Clone + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: WireMessage + Clone,
+        Resp: WireMessage,
     {
         let span = tracing::info_span!(
             "factify_invites.call",
@@ -166,8 +166,8 @@ impl Caller {
         options: &CallOptions,
     ) -> (u32, Result<Resp>)
     where
-        Req: prost::Message + Clone + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: WireMessage + Clone,
+        Resp: WireMessage,
     {
         let limit = options.timeout.or(self.timeout);
         let started = Instant::now();

@@ -106,7 +106,9 @@ pub use error::{Code, Error, ErrorDetail, ErrorKind, Reason, Result, Status};
 pub use ids::{IdError, IntoId, InviteId, OrganizationId, UserId};
 pub use pagination::{InviteStream, ListInvites, PageStream};
 pub use protocol::{HttpVersion, Protocol};
-pub use types::{Acceptance, Invite, InviteStatus, Organization, Page, User, UserType};
+pub use types::{
+    Acceptance, Invite, InviteStatus, Organization, Page, UnknownValue, User, UserType,
+};
 
 /// The README's code blocks, compiled (and run, unless `no_run`) as doc
 /// tests so that they cannot rot.

@@ -38,6 +38,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use futures::{FutureExt, Stream};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use crate::client::{check_len, checked_id, Client};
 use crate::error::{Code, Error, Result, Status};
@@ -45,7 +46,7 @@ use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
 use crate::proto;
 use crate::retry::Safety;
-use crate::transport::{self, CallOptions};
+use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite, InviteStatus, Page};
 
 /// A request to list an organization's invitations, newest first.
@@ -243,8 +244,15 @@ impl ListInvites {
             status: self
                 .statuses
                 .iter()
-                .map(|status| status.to_wire())
-                .collect(),
+                .map(|status| {
+                    status.to_wire().ok_or_else(|| {
+                        Error::invalid_request(
+                            "status",
+                            format!("{status:?} came by name; this version has no number for it"),
+                        )
+                    })
+                })
+                .collect::<Result<_>>()?,
             page_token: self.page_token.clone(),
             page_size,
             email,
@@ -315,7 +323,7 @@ async fn fetch(
     options: CallOptions,
 ) -> Result<Page> {
     let organization_id = request.organization_id.clone();
-    let response: proto::ListOrganizationInvitesResponse = client
+    let response: Received<proto::ListOrganizationInvitesResponse> = client
         .caller()
         .call(
             transport::LIST,
@@ -325,7 +333,7 @@ async fn fetch(
             &options,
         )
         .await?;
-    types::page_from_wire(response)
+    types::page_from_wire(response.message, &response.names)
 }
 
 enum State {
@@ -369,7 +377,10 @@ impl Fetch {
     ) -> Fetch {
         let future = fetch(client, request, options);
         match prefetch.then(tokio::runtime::Handle::try_current) {
-            Some(Ok(runtime)) => Fetch::Spawned(Prefetch(runtime.spawn(future))),
+            // The task carries the span current here (the caller's, as the
+            // stream is polled inside it), so that its call is not a root
+            // span of its own in traces.
+            Some(Ok(runtime)) => Fetch::Spawned(Prefetch(runtime.spawn(future.in_current_span()))),
             _ => Fetch::Inline(future.boxed()),
         }
     }
@@ -378,10 +389,14 @@ impl Fetch {
         match self {
             Fetch::Inline(future) => future.poll_unpin(cx),
             Fetch::Spawned(Prefetch(task)) => task.poll_unpin(cx).map(|joined| {
-                // The task is aborted only by dropping the stream, so this is
-                // a runtime shutting down or a panic in the fetch: an error,
-                // never a panic of the caller's.
                 joined.unwrap_or_else(|err| {
+                    // A panic while fetching (in a key provider, say) is the
+                    // caller's panic, as it would be without prefetching.
+                    if err.is_panic() {
+                        std::panic::resume_unwind(err.into_panic());
+                    }
+                    // The task is aborted only by dropping the stream, so
+                    // this is the runtime shutting down.
                     Err(Error::Cancelled(Status::local(
                         Code::Cancelled,
                         format!("the task fetching the next page did not finish: {err}"),

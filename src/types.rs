@@ -5,8 +5,9 @@
 //! conversions: a required field the SPEC says every response carries, when
 //! missing, is an [`Error::InvalidResponse`] naming the field, never a
 //! made-up default. Enum values this version does not know are kept as
-//! `Unknown(n)`, and IDs are read tolerantly (see [`crate::ids`]), so a
-//! newer server does not break an older client.
+//! `Unknown` with the number or name the server sent, and IDs are read
+//! tolerantly (see [`crate::ids`]), so a newer server does not break an
+//! older client.
 
 use std::fmt;
 
@@ -18,7 +19,7 @@ use crate::proto;
 
 /// Where an invitation stands.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InviteStatus {
     /// Sent and waiting for the invitee; its token works.
     Pending,
@@ -29,8 +30,9 @@ pub enum InviteStatus {
     Expired,
     /// Withdrawn; its token no longer works.
     Revoked,
-    /// A status this version of the crate does not know, with its wire value.
-    Unknown(i32),
+    /// A status this version of the crate does not know (a newer server's),
+    /// as it came: a number over protobuf, a name or a number over JSON.
+    Unknown(UnknownValue),
 }
 
 impl InviteStatus {
@@ -44,33 +46,35 @@ impl InviteStatus {
             Ok(Wire::Accepted) => InviteStatus::Accepted,
             Ok(Wire::Expired) => InviteStatus::Expired,
             Ok(Wire::Revoked) => InviteStatus::Revoked,
-            Err(_) => InviteStatus::Unknown(value),
+            Err(_) => InviteStatus::Unknown(UnknownValue::number(value)),
         })
     }
 
-    /// The wire value of `OrganizationInviteStatus`.
-    pub(crate) fn to_wire(self) -> i32 {
+    /// The wire value of `OrganizationInviteStatus`; `None` for an unknown
+    /// status that came as a name, whose number this version cannot know.
+    pub(crate) fn to_wire(&self) -> Option<i32> {
         use proto::OrganizationInviteStatus as Wire;
-        match self {
+        Some(match self {
             InviteStatus::Pending => Wire::Pending as i32,
             InviteStatus::Accepted => Wire::Accepted as i32,
             InviteStatus::Expired => Wire::Expired as i32,
             InviteStatus::Revoked => Wire::Revoked as i32,
-            InviteStatus::Unknown(value) => value,
-        }
+            InviteStatus::Unknown(value) => return value.as_number(),
+        })
     }
 }
 
 /// Whether an account is a person or a machine.
 #[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UserType {
     /// A person who signs in (`user_...`).
     UserAccount,
     /// A machine identity used by integrations (`svc_...`).
     ServiceAccount,
-    /// A type this version of the crate does not know, with its wire value.
-    Unknown(i32),
+    /// A type this version of the crate does not know (a newer server's),
+    /// as it came: a number over protobuf, a name or a number over JSON.
+    Unknown(UnknownValue),
 }
 
 impl UserType {
@@ -81,9 +85,135 @@ impl UserType {
             Ok(Wire::Unspecified) => return None,
             Ok(Wire::UserAccount) => UserType::UserAccount,
             Ok(Wire::ServiceAccount) => UserType::ServiceAccount,
-            Err(_) => UserType::Unknown(value),
+            Err(_) => UserType::Unknown(UnknownValue::number(value)),
         })
     }
+}
+
+/// An enum value this version of the crate does not know, kept as the
+/// server sent it so that it can be logged: its number (protobuf, or a
+/// number in JSON) or its name (JSON, where enums travel by name and a
+/// newer server's name has no number this version could look up).
+///
+/// ```
+/// use factify_invites::UnknownValue;
+/// let value = UnknownValue::number(9);
+/// assert_eq!(value.as_number(), Some(9));
+/// assert_eq!(value.as_name(), None);
+/// assert_eq!(value.to_string(), "9");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UnknownValue(Unknown);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Unknown {
+    Number(i32),
+    Name(Box<str>),
+}
+
+impl UnknownValue {
+    /// An unknown value that came as a number.
+    pub fn number(value: i32) -> UnknownValue {
+        UnknownValue(Unknown::Number(value))
+    }
+
+    /// An unknown value that came as a name (over JSON).
+    pub fn name(name: impl Into<Box<str>>) -> UnknownValue {
+        UnknownValue(Unknown::Name(name.into()))
+    }
+
+    /// The number, when it came as one.
+    pub fn as_number(&self) -> Option<i32> {
+        match &self.0 {
+            Unknown::Number(value) => Some(*value),
+            Unknown::Name(_) => None,
+        }
+    }
+
+    /// The name, when it came as one.
+    pub fn as_name(&self) -> Option<&str> {
+        match &self.0 {
+            Unknown::Number(_) => None,
+            Unknown::Name(name) => Some(name),
+        }
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Unknown::Number(value) => write!(f, "{value}"),
+            Unknown::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// The enum names of one JSON response that this version does not know.
+///
+/// A prost message holds an enum as an `i32`, and a name this version has
+/// no number for has nowhere to go; the JSON reader gives each such name a
+/// stand-in number from the reserved range at the bottom of `i32`, and the
+/// conversion to domain types looks it up here. A JSON *number* in that
+/// range goes through the table too, so a stand-in is never mistaken for a
+/// number the server sent. A protobuf response has an empty table, and its
+/// numbers are read as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct EnumNames {
+    entries: Vec<Unknown>,
+}
+
+/// The first stand-in number; entry `k` of a table is `RESERVED_BASE + k`.
+const RESERVED_BASE: i32 = i32::MIN;
+/// The most stand-ins one response may need; far more than its enums
+/// (a page holds at most 100 invitations of 3 enums each).
+const MAX_STAND_INS: usize = 1 << 16;
+
+// Only the JSON reader makes stand-ins.
+#[cfg_attr(not(feature = "connect"), allow(dead_code))]
+impl EnumNames {
+    /// The stand-in for `name`, an enum name this version does not know.
+    pub(crate) fn stand_in_for_name(&mut self, name: &str) -> Result<i32, String> {
+        self.push(Unknown::Name(name.into()))
+    }
+
+    /// The value to store for the number `value` read from JSON: itself,
+    /// or a stand-in when it falls in the reserved range.
+    pub(crate) fn number(&mut self, value: i32) -> Result<i32, String> {
+        if is_reserved(value) {
+            self.push(Unknown::Number(value))
+        } else {
+            Ok(value)
+        }
+    }
+
+    fn push(&mut self, entry: Unknown) -> Result<i32, String> {
+        if self.entries.len() >= MAX_STAND_INS {
+            return Err(format!(
+                "more than {MAX_STAND_INS} enum values this version does not know"
+            ));
+        }
+        let index = i32::try_from(self.entries.len()).map_err(|err| err.to_string())?;
+        self.entries.push(entry);
+        Ok(RESERVED_BASE + index)
+    }
+
+    /// What a stored value stands for: a name of this table, or a number.
+    fn resolve(&self, value: i32) -> std::result::Result<i32, &Unknown> {
+        if is_reserved(value) {
+            let index = usize::try_from(value - RESERVED_BASE).unwrap_or(usize::MAX);
+            if let Some(entry) = self.entries.get(index) {
+                return match entry {
+                    Unknown::Number(number) => Ok(*number),
+                    name => Err(name),
+                };
+            }
+        }
+        Ok(value)
+    }
+}
+
+fn is_reserved(value: i32) -> bool {
+    (RESERVED_BASE..RESERVED_BASE + MAX_STAND_INS as i32).contains(&value)
 }
 
 /// An account of Factify: a person or a service account.
@@ -245,11 +375,14 @@ fn time(value: Option<prost_types::Timestamp>, at: &At<'_>, field: &str) -> Resu
 }
 
 /// Converts a wire `User` at `at` (such as `invite.sender`).
-fn user_at(user: Option<proto::User>, at: &At<'_>) -> Result<User> {
+fn user_at(user: Option<proto::User>, at: &At<'_>, names: &EnumNames) -> Result<User> {
     let user = user.ok_or_else(|| at.missing())?;
     Ok(User {
         id: server_id(user.id, at, "id", UserId::from_server)?,
-        user_type: UserType::from_wire(user.r#type).ok_or_else(|| missing(at, "type"))?,
+        user_type: match names.resolve(user.r#type) {
+            Ok(value) => UserType::from_wire(value).ok_or_else(|| missing(at, "type"))?,
+            Err(name) => UserType::Unknown(UnknownValue(name.clone())),
+        },
         name: non_empty(user.name, at, "name")?,
         email: user.email,
         given_name: user.given_name,
@@ -263,18 +396,23 @@ fn user_at(user: Option<proto::User>, at: &At<'_>) -> Result<User> {
 pub(crate) fn invite_from_wire(
     invite: Option<proto::OrganizationInvite>,
     parent: &str,
+    names: &EnumNames,
 ) -> Result<Invite> {
-    invite_at(invite, &At::Field(parent))
+    invite_at(invite, &At::Field(parent), names)
 }
 
 /// Converts a wire `OrganizationInvite` at `at`.
-fn invite_at(invite: Option<proto::OrganizationInvite>, at: &At<'_>) -> Result<Invite> {
+fn invite_at(
+    invite: Option<proto::OrganizationInvite>,
+    at: &At<'_>,
+    names: &EnumNames,
+) -> Result<Invite> {
     let invite = invite.ok_or_else(|| at.missing())?;
     let accepted = match (invite.accepted_at, invite.accepted_by) {
         (None, None) => None,
         (Some(when), Some(by)) => Some(Acceptance {
             at: time(Some(when), at, "accepted_at")?,
-            by: user_at(Some(by), &At::Nested(at, "accepted_by"))?,
+            by: user_at(Some(by), &At::Nested(at, "accepted_by"), names)?,
         }),
         (Some(_), None) => return Err(missing(at, "accepted_by")),
         (None, Some(_)) => return Err(missing(at, "accepted_at")),
@@ -288,8 +426,11 @@ fn invite_at(invite: Option<proto::OrganizationInvite>, at: &At<'_>) -> Result<I
             OrganizationId::from_server,
         )?,
         email: non_empty(invite.email, at, "email")?,
-        status: InviteStatus::from_wire(invite.status).ok_or_else(|| missing(at, "status"))?,
-        sender: user_at(invite.sender, &At::Nested(at, "sender"))?,
+        status: match names.resolve(invite.status) {
+            Ok(value) => InviteStatus::from_wire(value).ok_or_else(|| missing(at, "status"))?,
+            Err(name) => InviteStatus::Unknown(UnknownValue(name.clone())),
+        },
+        sender: user_at(invite.sender, &At::Nested(at, "sender"), names)?,
         created_at: time(invite.created_at, at, "created_at")?,
         expires_at: time(invite.expires_at, at, "expires_at")?,
         accepted,
@@ -313,12 +454,15 @@ pub(crate) fn organization_from_wire(
 }
 
 /// Converts a wire list response into a [`Page`].
-pub(crate) fn page_from_wire(response: proto::ListOrganizationInvitesResponse) -> Result<Page> {
+pub(crate) fn page_from_wire(
+    response: proto::ListOrganizationInvitesResponse,
+    names: &EnumNames,
+) -> Result<Page> {
     let items = response
         .items
         .into_iter()
         .enumerate()
-        .map(|(index, invite)| invite_at(Some(invite), &At::Item(index)))
+        .map(|(index, invite)| invite_at(Some(invite), &At::Item(index), names))
         .collect::<Result<Vec<_>>>()?;
     let pagination = response
         .pagination
@@ -380,7 +524,8 @@ mod tests {
 
     #[test]
     fn a_complete_invite_converts() {
-        let invite = invite_from_wire(Some(wire_invite()), "invite").unwrap();
+        let invite =
+            invite_from_wire(Some(wire_invite()), "invite", &EnumNames::default()).unwrap();
         assert_eq!(invite.status, InviteStatus::Pending);
         assert_eq!(invite.sender.user_type, UserType::UserAccount);
         assert_eq!((invite.expires_at - invite.created_at).num_days(), 7);
@@ -418,10 +563,17 @@ mod tests {
         for (break_it, expected) in cases {
             let mut wire = wire_invite();
             break_it(&mut wire);
-            assert_eq!(field_of(invite_from_wire(Some(wire), "invite")), expected);
+            assert_eq!(
+                field_of(invite_from_wire(
+                    Some(wire),
+                    "invite",
+                    &EnumNames::default()
+                )),
+                expected
+            );
         }
         assert_eq!(
-            field_of(invite_from_wire(None, "invite")),
+            field_of(invite_from_wire(None, "invite", &EnumNames::default())),
             "response.invite"
         );
     }
@@ -431,7 +583,11 @@ mod tests {
         let mut wire = wire_invite();
         wire.id = "inv_\n".into();
         assert_eq!(
-            field_of(invite_from_wire(Some(wire), "invite")),
+            field_of(invite_from_wire(
+                Some(wire),
+                "invite",
+                &EnumNames::default()
+            )),
             "invite.id"
         );
         let mut wire = wire_invite();
@@ -440,7 +596,11 @@ mod tests {
             nanos: -1,
         });
         assert_eq!(
-            field_of(invite_from_wire(Some(wire), "invite")),
+            field_of(invite_from_wire(
+                Some(wire),
+                "invite",
+                &EnumNames::default()
+            )),
             "invite.created_at"
         );
     }
@@ -450,10 +610,51 @@ mod tests {
         let mut wire = wire_invite();
         wire.status = 42;
         wire.sender.as_mut().unwrap().r#type = 9;
-        let invite = invite_from_wire(Some(wire), "invite").unwrap();
-        assert_eq!(invite.status, InviteStatus::Unknown(42));
-        assert_eq!(invite.sender.user_type, UserType::Unknown(9));
-        assert_eq!(InviteStatus::Unknown(42).to_wire(), 42);
+        let invite = invite_from_wire(Some(wire), "invite", &EnumNames::default()).unwrap();
+        assert_eq!(
+            invite.status,
+            InviteStatus::Unknown(UnknownValue::number(42))
+        );
+        assert_eq!(
+            invite.sender.user_type,
+            UserType::Unknown(UnknownValue::number(9))
+        );
+        assert_eq!(
+            InviteStatus::Unknown(UnknownValue::number(42)).to_wire(),
+            Some(42)
+        );
+    }
+
+    #[test]
+    fn stand_ins_resolve_to_their_names_and_reserved_numbers_stay_numbers() {
+        let mut names = EnumNames::default();
+        let robot = names.stand_in_for_name("USER_TYPE_ROBOT").unwrap();
+        let escaped = names.number(i32::MIN + 1).unwrap();
+        assert_eq!(names.number(7).unwrap(), 7);
+        let mut wire = wire_invite();
+        wire.status = escaped;
+        wire.sender.as_mut().unwrap().r#type = robot;
+        let invite = invite_from_wire(Some(wire.clone()), "invite", &names).unwrap();
+        assert_eq!(
+            invite.sender.user_type,
+            UserType::Unknown(UnknownValue::name("USER_TYPE_ROBOT"))
+        );
+        assert_eq!(
+            invite.status,
+            InviteStatus::Unknown(UnknownValue::number(i32::MIN + 1))
+        );
+        assert_eq!(invite.status.to_wire(), Some(i32::MIN + 1));
+        assert_eq!(UnknownValue::name("X").to_string(), "X");
+        assert_eq!(
+            InviteStatus::Unknown(UnknownValue::name("X")).to_wire(),
+            None
+        );
+        // A protobuf response has no table: the same numbers are numbers.
+        let invite = invite_from_wire(Some(wire), "invite", &EnumNames::default()).unwrap();
+        assert_eq!(
+            invite.sender.user_type,
+            UserType::Unknown(UnknownValue::number(robot))
+        );
     }
 
     #[test]
@@ -464,7 +665,7 @@ mod tests {
             items: vec![wire_invite(), broken],
             pagination: Some(proto::Pagination::default()),
         };
-        match page_from_wire(response) {
+        match page_from_wire(response, &EnumNames::default()) {
             Err(Error::InvalidResponse { field, .. }) => assert_eq!(field, "items[1].sender.id"),
             other => panic!("expected InvalidResponse, got {other:?}"),
         }
@@ -475,7 +676,11 @@ mod tests {
             ..wire_user()
         });
         assert_eq!(
-            field_of(invite_from_wire(Some(accepted), "invite")),
+            field_of(invite_from_wire(
+                Some(accepted),
+                "invite",
+                &EnumNames::default()
+            )),
             "invite.accepted_by.name"
         );
     }
@@ -485,7 +690,7 @@ mod tests {
         let mut wire = wire_invite();
         wire.sender.as_mut().unwrap().id = "bot_01h2xcejqtf2nbrexx3vqjhp40".into();
         wire.id = "inv_0123456789abcdefghijklmnopqrstuv".into();
-        let invite = invite_from_wire(Some(wire), "invite").unwrap();
+        let invite = invite_from_wire(Some(wire), "invite", &EnumNames::default()).unwrap();
         assert_eq!(invite.sender.id.as_str(), "bot_01h2xcejqtf2nbrexx3vqjhp40");
         assert_eq!(invite.sender.id.prefix(), "bot");
         assert_eq!(invite.id.as_str(), "inv_0123456789abcdefghijklmnopqrstuv");
@@ -501,7 +706,7 @@ mod tests {
             }),
         };
         assert!(matches!(
-            page_from_wire(response),
+            page_from_wire(response, &EnumNames::default()),
             Err(Error::InvalidResponse { .. })
         ));
     }

@@ -20,7 +20,9 @@ use common::start_server;
 use factify_invites::proto;
 use factify_invites::retry::RetryPolicy;
 use factify_invites::server::{Fault, Method, ReferenceServer};
-use factify_invites::{Client, Error, HttpVersion, InviteStatus, Protocol, Reason};
+use factify_invites::{
+    Client, Error, HttpVersion, InviteStatus, Protocol, Reason, UnknownValue, UserType,
+};
 use http::{HeaderMap, Version};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -929,4 +931,127 @@ async fn an_h2c_only_server_gets_an_error_saying_to_choose_http2() {
         .await
         .unwrap();
     client.create_invite(ORG, "ada@example.com").await.unwrap();
+}
+
+// ---- a newer server's enum names over JSON ----
+
+/// A create answer in canonical JSON whose invitation has the given
+/// `status` and sender `type` values (names or numbers).
+fn json_invite_answer(status: serde_json::Value, user_type: serde_json::Value) -> Canned {
+    let body = serde_json::json!({
+        "invite": {
+            "id": "inv_01h2xcejqtf2nbrexx3vqjhp42",
+            "organizationId": ORG,
+            "email": "ada@example.com",
+            "status": status,
+            "sender": {"id": "user_01h2xcejqtf2nbrexx3vqjhp40", "type": user_type, "name": "Grace"},
+            "createdAt": "2025-06-15T15:06:40Z",
+            "expiresAt": "2025-06-22T15:06:40.250Z",
+            "aFieldFromTheFuture": {"nested": [1, 2, 3]}
+        }
+    });
+    Canned::new(200)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+}
+
+#[tokio::test]
+async fn enum_names_this_version_does_not_know_reach_the_user_by_name() {
+    let (endpoint, _) = canned_server(json_invite_answer(
+        "ORGANIZATION_INVITE_STATUS_ON_HOLD".into(),
+        "USER_TYPE_ROBOT".into(),
+    ))
+    .await;
+    let client = connect_client(&endpoint, Protocol::ConnectJson).await;
+    let created = client
+        .create_invite(ORG, "ada@example.com")
+        .await
+        .expect("a newer server's enum names must not fail the call");
+    assert_eq!(
+        created.status,
+        InviteStatus::Unknown(UnknownValue::name("ORGANIZATION_INVITE_STATUS_ON_HOLD"))
+    );
+    assert_eq!(
+        created.sender.user_type,
+        UserType::Unknown(UnknownValue::name("USER_TYPE_ROBOT"))
+    );
+    assert_eq!(
+        created.expires_at.timestamp_subsec_millis(),
+        250,
+        "fractional RFC 3339 seconds are read"
+    );
+}
+
+#[tokio::test]
+async fn enum_numbers_over_json_are_kept_and_a_missing_status_is_still_missing() {
+    // Numbers, including one in the range the reader uses for stand-ins.
+    let (endpoint, _) = canned_server(json_invite_answer(i32::MIN.into(), 9.into())).await;
+    let client = connect_client(&endpoint, Protocol::ConnectJson).await;
+    let created = client.create_invite(ORG, "ada@example.com").await.unwrap();
+    assert_eq!(
+        created.status,
+        InviteStatus::Unknown(UnknownValue::number(i32::MIN))
+    );
+    assert_eq!(
+        created.sender.user_type,
+        UserType::Unknown(UnknownValue::number(9))
+    );
+
+    // Known names read as themselves; an absent status is the real
+    // "missing" error, not an unknown value.
+    let (endpoint, _) = canned_server(json_invite_answer(
+        "ORGANIZATION_INVITE_STATUS_REVOKED".into(),
+        serde_json::Value::Null,
+    ))
+    .await;
+    let client = connect_client(&endpoint, Protocol::ConnectJson).await;
+    let err = client
+        .create_invite(ORG, "ada@example.com")
+        .await
+        .unwrap_err();
+    assert_eq!(err.param(), Some("invite.sender.type"), "{err:?}");
+    assert!(err.to_string().contains("missing"), "{err}");
+}
+
+#[tokio::test]
+async fn a_status_known_only_by_name_cannot_be_sent_as_a_filter() {
+    let (endpoint, seen) = canned_server(Canned::new(500)).await;
+    let client = connect_client(&endpoint, Protocol::ConnectJson).await;
+    let err = client
+        .list_invites(ORG)
+        .status(InviteStatus::Unknown(UnknownValue::name(
+            "ORGANIZATION_INVITE_STATUS_ON_HOLD",
+        )))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert_eq!(err.param(), Some("status"));
+    assert!(seen.lock().unwrap().is_empty(), "nothing is sent");
+}
+
+#[tokio::test]
+async fn enum_numbers_this_version_does_not_know_are_kept_over_connect_proto() {
+    let mut invite = common::valid_wire_invite();
+    invite.status = 17;
+    invite.sender.as_mut().unwrap().r#type = i32::MIN;
+    let body = proto::CreateOrganizationInviteResponse {
+        invite: Some(invite),
+    }
+    .encode_to_vec();
+    let (endpoint, _) = canned_server(
+        Canned::new(200)
+            .header("content-type", "application/proto")
+            .body(body),
+    )
+    .await;
+    let client = connect_client(&endpoint, Protocol::ConnectProto).await;
+    let created = client.create_invite(ORG, "ada@example.com").await.unwrap();
+    assert_eq!(
+        created.status,
+        InviteStatus::Unknown(UnknownValue::number(17))
+    );
+    assert_eq!(
+        created.sender.user_type,
+        UserType::Unknown(UnknownValue::number(i32::MIN))
+    );
 }

@@ -239,7 +239,9 @@ async fn server_side_validation_names_the_field() {
     let err = env
         .client
         .list_invites(org)
-        .status(InviteStatus::Unknown(99))
+        .status(InviteStatus::Unknown(
+            factify_invites::UnknownValue::number(99),
+        ))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use bytes::{BufMut, Bytes, BytesMut};
 use common::each_protocol;
 use factify_invites::proto;
-use factify_invites::{Client, Error, InviteStatus, UserType};
+use factify_invites::{Client, Error, InviteStatus, UnknownValue, UserType};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -332,8 +332,14 @@ async fn unknown_enum_values_are_accepted() {
     invite.sender.as_mut().unwrap().r#type = 5;
     let (client, _) = serve(invite).await;
     let created = client.create_invite(ORG, "ada@example.com").await.unwrap();
-    assert_eq!(created.status, InviteStatus::Unknown(17));
-    assert_eq!(created.sender.user_type, UserType::Unknown(5));
+    assert_eq!(
+        created.status,
+        InviteStatus::Unknown(UnknownValue::number(17))
+    );
+    assert_eq!(
+        created.sender.user_type,
+        UserType::Unknown(UnknownValue::number(5))
+    );
 }
 
 /// A newer server with a third kind of account (`bot_`) and IDs of another

@@ -152,11 +152,22 @@ pub const RAW_TIMEOUT: Duration = factify_invites::client::DEFAULT_TIMEOUT;
 
 /// A multi-threaded runtime with one worker per core of this machine (2),
 /// shared by the server and the clients, as in a service's own tests.
+///
+/// `BENCH_WORKERS=N` sets the number of workers, and `BENCH_WORKERS=0` a
+/// current-thread runtime (everything on one thread), to tell a cost of
+/// crossing threads from others.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
+    let workers = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|workers| workers.parse::<usize>().ok());
+    let mut builder = match workers {
+        Some(0) => tokio::runtime::Builder::new_current_thread(),
+        _ => tokio::runtime::Builder::new_multi_thread(),
+    };
+    if let Some(workers) = workers.filter(|workers| *workers > 0) {
+        builder.worker_threads(workers);
+    }
+    builder.enable_all().build().expect("a tokio runtime")
 }
 
 /// Where criterion writes its results: `$CRITERION_HOME`, else

@@ -32,7 +32,8 @@ use super::ReferenceServer;
 use crate::error::Code;
 use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteService;
-use crate::transport::connect::wire::{self, Codec, GunzipError, Side};
+use crate::transport::connect::wire::{self, Codec, GunzipError};
+use crate::transport::WireMessage;
 
 /// The largest request body accepted, after decompression.
 const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -51,31 +52,31 @@ pub(crate) async fn handle(server: ReferenceServer, request: Request<Incoming>) 
         .to_owned();
     match method.as_str() {
         "CreateOrganizationInvite" => {
-            unary(request, &method, |r| async move {
+            unary(request, |r| async move {
                 server.create_organization_invite(r).await
             })
             .await
         }
         "ListOrganizationInvites" => {
-            unary(request, &method, |r| async move {
+            unary(request, |r| async move {
                 server.list_organization_invites(r).await
             })
             .await
         }
         "ResendOrganizationInvite" => {
-            unary(request, &method, |r| async move {
+            unary(request, |r| async move {
                 server.resend_organization_invite(r).await
             })
             .await
         }
         "RevokeOrganizationInvite" => {
-            unary(request, &method, |r| async move {
+            unary(request, |r| async move {
                 server.revoke_organization_invite(r).await
             })
             .await
         }
         "AcceptOrganizationInvite" => {
-            unary(request, &method, |r| async move {
+            unary(request, |r| async move {
                 server.accept_organization_invite(r).await
             })
             .await
@@ -86,14 +87,10 @@ pub(crate) async fn handle(server: ReferenceServer, request: Request<Incoming>) 
 
 /// One unary call: check the protocol headers, read and decode the body,
 /// call the service under the client's deadline, encode the outcome.
-async fn unary<Req, Resp, F, Fut>(
-    request: Request<Incoming>,
-    method: &str,
-    call: F,
-) -> Response<Body>
+async fn unary<Req, Resp, F, Fut>(request: Request<Incoming>, call: F) -> Response<Body>
 where
-    Req: Message + Default,
-    Resp: Message,
+    Req: WireMessage,
+    Resp: WireMessage,
     F: FnOnce(tonic::Request<Req>) -> Fut,
     Fut: Future<Output = Result<tonic::Response<Resp>, tonic::Status>>,
 {
@@ -173,7 +170,7 @@ where
     } else {
         bytes
     };
-    let message: Req = match wire::decode(codec, method, Side::Request, &bytes, true) {
+    let message: Req = match wire::decode(codec, &bytes) {
         Ok(message) => message,
         Err(err) => return error(Code::InvalidArgument, &format!("the request is {err}")),
     };
@@ -192,20 +189,19 @@ where
         None => call(request).await,
     };
     match outcome {
-        Ok(response) => success(codec, method, response, respond_gzipped),
+        Ok(response) => success(codec, response, respond_gzipped),
         Err(status) => status_response(&status),
     }
 }
 
 /// `200` with the encoded response and the response metadata as headers.
-fn success<Resp: Message>(
+fn success<Resp: WireMessage>(
     codec: Codec,
-    method: &str,
     response: tonic::Response<Resp>,
     gzipped: bool,
 ) -> Response<Body> {
     let (metadata, message, _) = response.into_parts();
-    let mut body = match wire::encode(codec, method, Side::Response, &message) {
+    let mut body = match wire::encode(codec, &message) {
         Ok(body) => body,
         Err(err) => {
             return error(

@@ -445,8 +445,12 @@ impl ReferenceServer {
 
     /// The tonic service, to mount in your own server with
     /// `tonic::transport::Server::builder().add_service(server.service())`.
+    /// It reads gzip-compressed requests, and compresses a response with
+    /// gzip when the client asks for it (`grpc-accept-encoding`).
     pub fn service(&self) -> OrganizationInviteServiceServer<ReferenceServer> {
         OrganizationInviteServiceServer::new(self.clone())
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Gzip)
     }
 }
 

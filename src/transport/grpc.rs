@@ -7,13 +7,13 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use tonic::client::Grpc;
-use tonic::codec::{Codec, DecodeBuf, Decoder};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
 use super::status_guard::StatusGuard;
 use super::status_seen::{StatusSeen, Watched};
-use super::Attempt;
+use super::{Attempt, Compression};
 use crate::error::{Error, Result, TransportError, UndecodableResponse};
 
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
@@ -23,12 +23,21 @@ pub(crate) struct GrpcTransport {
 }
 
 impl GrpcTransport {
-    /// Wraps `channel`, refusing responses over `max_response_bytes`.
-    pub(crate) fn new(channel: Channel, max_response_bytes: usize) -> GrpcTransport {
-        GrpcTransport {
-            grpc: Grpc::new(StatusGuard::new(Watched(channel)))
-                .max_decoding_message_size(max_response_bytes),
+    /// Wraps `channel`, refusing responses over `max_response_bytes`
+    /// (decompressed), compressing as `compression` says.
+    pub(crate) fn new(
+        channel: Channel,
+        max_response_bytes: usize,
+        compression: Compression,
+    ) -> GrpcTransport {
+        let mut grpc = Grpc::new(StatusGuard::new(Watched(channel))).max_decoding_message_size(max_response_bytes);
+        if compression.requests {
+            grpc = grpc.send_compressed(CompressionEncoding::Gzip);
         }
+        if compression.responses {
+            grpc = grpc.accept_compressed(CompressionEncoding::Gzip);
+        }
+        GrpcTransport { grpc }
     }
 
     /// Sends one request and waits for its response. The attempt's timeout
@@ -44,8 +53,8 @@ impl GrpcTransport {
         request: Req,
     ) -> impl Future<Output = Result<Resp>> + Send + 'static
     where
-        Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: super::WireMessage,
+        Resp: super::WireMessage,
     {
         let Attempt {
             rpc,

@@ -31,6 +31,63 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 use crate::auth::ApiKey;
 use crate::error::{Code, Error, Result, Status};
 use crate::retry::RetryPolicy;
+use crate::types::EnumNames;
+
+/// A message of the contract, as every protocol of this build carries it:
+/// protobuf through prost, and (with the `connect` feature) the canonical
+/// JSON mapping through the hand-written codec of `connect::json`.
+#[cfg(feature = "connect")]
+pub(crate) trait WireMessage:
+    prost::Message + Default + connect::json::JsonMessage + Send + Sync + 'static
+{
+}
+#[cfg(feature = "connect")]
+impl<M> WireMessage for M where
+    M: prost::Message + Default + connect::json::JsonMessage + Send + Sync + 'static
+{
+}
+/// A message of the contract, as every protocol of this build carries it.
+#[cfg(not(feature = "connect"))]
+pub(crate) trait WireMessage: prost::Message + Default + Send + Sync + 'static {}
+#[cfg(not(feature = "connect"))]
+impl<M> WireMessage for M where M: prost::Message + Default + Send + Sync + 'static {}
+
+/// A response as the client received it: the prost message, and the names
+/// of enum values this version does not know that stand behind some of its
+/// numbers (only JSON has names; the table of a protobuf response is empty).
+#[derive(Debug, Default)]
+pub(crate) struct Received<M> {
+    /// The message.
+    pub(crate) message: M,
+    /// What its stand-in enum numbers stand for.
+    pub(crate) names: EnumNames,
+}
+
+/// Protobuf carries no names: a `Received` decodes as its message does.
+impl<M: prost::Message> prost::Message for Received<M> {
+    fn encode_raw(&self, buf: &mut impl bytes::BufMut) {
+        self.message.encode_raw(buf);
+    }
+
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: prost::encoding::WireType,
+        buf: &mut impl bytes::Buf,
+        ctx: prost::encoding::DecodeContext,
+    ) -> std::result::Result<(), prost::DecodeError> {
+        self.message.merge_field(tag, wire_type, buf, ctx)
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.message.encoded_len()
+    }
+
+    fn clear(&mut self) {
+        self.message.clear();
+        self.names = EnumNames::default();
+    }
+}
 
 /// One method of `factify.api.v1beta.OrganizationInviteService`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +112,16 @@ rpc!(LIST, "ListOrganizationInvites");
 rpc!(RESEND, "ResendOrganizationInvite");
 rpc!(REVOKE, "RevokeOrganizationInvite");
 rpc!(ACCEPT, "AcceptOrganizationInvite");
+
+/// Which directions of a call are gzip-compressed; each its own switch,
+/// as responses (pages) can be large while requests never are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Compression {
+    /// Compress requests.
+    pub(crate) requests: bool,
+    /// Ask for compressed responses.
+    pub(crate) responses: bool,
+}
 
 /// What a single call adds to the client's defaults.
 #[derive(Debug, Clone, Default)]
@@ -133,8 +200,8 @@ impl Transport {
     /// sending and reading the whole response all count.
     pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
     where
-        Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
+        Req: WireMessage,
+        Resp: WireMessage,
     {
         let (rpc, limit) = (attempt.rpc, attempt.timeout);
         match self {

@@ -21,7 +21,7 @@ fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub(crate) fn status_word(status: InviteStatus) -> String {
+pub(crate) fn status_word(status: &InviteStatus) -> String {
     match status {
         InviteStatus::Pending => "pending".into(),
         InviteStatus::Accepted => "accepted".into(),
@@ -33,9 +33,10 @@ pub(crate) fn status_word(status: InviteStatus) -> String {
 }
 
 fn user_json(user: &User) -> Value {
-    let kind = match user.user_type {
+    let kind = match &user.user_type {
         UserType::UserAccount => "user_account".to_owned(),
         UserType::ServiceAccount => "service_account".to_owned(),
+        UserType::Unknown(value) => format!("unknown({value})"),
         other => format!("{other:?}").to_lowercase(),
     };
     json!({
@@ -52,7 +53,7 @@ pub(crate) fn invite_json(invite: &Invite) -> Value {
         "id": invite.id.as_str(),
         "organization_id": invite.organization_id.as_str(),
         "email": invite.email,
-        "status": status_word(invite.status),
+        "status": status_word(&invite.status),
         "sender": user_json(&invite.sender),
         "created_at": time(invite.created_at),
         "expires_at": time(invite.expires_at),
@@ -82,7 +83,7 @@ impl Output {
                     ("id", invite.id.to_string()),
                     ("organization", invite.organization_id.to_string()),
                     ("email", invite.email.clone()),
-                    ("status", status_word(invite.status)),
+                    ("status", status_word(&invite.status)),
                     (
                         "sender",
                         format!(
@@ -169,7 +170,7 @@ impl ListPrinter {
                     "{:<30}  {:<32}  {:<8}  {:<20}  {:<20}  {}",
                     invite.id,
                     invite.email,
-                    status_word(invite.status),
+                    status_word(&invite.status),
                     time(invite.created_at),
                     time(invite.expires_at),
                     invite.sender.name

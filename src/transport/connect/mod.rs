@@ -11,6 +11,7 @@
 //! missing `RetryInfo`, so the client's cool-down honours it.
 
 mod pool;
+pub(crate) mod json;
 pub(crate) mod wire;
 
 use std::fmt;
@@ -29,8 +30,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use self::pool::{CallGate, Connections, LimitedConnector};
-use self::wire::{Codec, GunzipError, Side};
-use super::Attempt;
+use self::wire::{Codec, GunzipError};
+use super::{Attempt, Compression, WireMessage};
 use crate::error::{Code, Error, Result, Status, TransportError};
 use crate::protocol::HttpVersion;
 
@@ -57,8 +58,8 @@ pub(crate) struct ConnectConfig {
     pub(crate) codec: Codec,
     /// Which HTTP version to speak.
     pub(crate) http: HttpVersion,
-    /// Whether to gzip requests and ask for gzipped responses.
-    pub(crate) gzip: bool,
+    /// Whether to gzip requests, and whether to ask for gzipped responses.
+    pub(crate) compression: Compression,
     /// How long opening a connection may take.
     pub(crate) connect_timeout: Duration,
     /// How long an HTTP/2 connection with calls in flight may stay silent
@@ -93,7 +94,7 @@ impl fmt::Debug for ConnectTransport {
             .field("endpoint", &self.base)
             .field("codec", &self.config.codec)
             .field("http", &self.config.http)
-            .field("gzip", &self.config.gzip)
+            .field("compression", &self.config.compression)
             .finish_non_exhaustive()
     }
 }
@@ -204,8 +205,8 @@ impl ConnectTransport {
         on_wire: &AtomicBool,
     ) -> Result<Resp>
     where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
+        Req: WireMessage,
+        Resp: WireMessage,
     {
         let method = attempt.rpc.name;
         let request = self.request(attempt, &request)?;
@@ -257,7 +258,7 @@ impl ConnectTransport {
             }
         };
         let bytes = decompress(&parts.headers, bytes, limit)?;
-        wire::decode(self.config.codec, method, Side::Response, &bytes, false)
+        wire::decode(self.config.codec, &bytes)
             .map_err(|message| Error::invalid_response("response", message))
     }
 
@@ -285,13 +286,13 @@ impl ConnectTransport {
     }
 
     /// The HTTP request of one attempt.
-    fn request<Req: prost::Message>(
+    fn request<Req: WireMessage>(
         &self,
         attempt: Attempt<'_>,
         request: &Req,
     ) -> Result<http::Request<Full<Bytes>>> {
         let codec = self.config.codec;
-        let mut body = wire::encode(codec, attempt.rpc.name, Side::Request, request)
+        let mut body = wire::encode(codec, request)
             .map_err(|message| Error::invalid_request("request", message))?;
         let mut headers = HeaderMap::new();
         // Extra metadata first, so that the protocol's own headers win.
@@ -314,10 +315,14 @@ impl ConnectTransport {
                 headers.insert(wire::TIMEOUT_HEADER, value);
             }
         }
-        if self.config.gzip {
+        if self.config.compression.requests {
             body = wire::gzip(&body)
                 .map_err(|err| Error::invalid_request("request", format!("gzip failed: {err}")))?;
             headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        // Without this header a server must answer uncompressed (hyper
+        // sends none of its own).
+        if self.config.compression.responses {
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
         }
         if let Some(key) = attempt.api_key {

@@ -4,25 +4,24 @@
 //! the JSON error body, and the table that infers a code from an HTTP
 //! status when a body is not a Connect error.
 //!
-//! The JSON mapping is `prost-reflect`'s, over the descriptor set that
-//! `build.rs` writes next to the generated code: field names in
-//! lowerCamelCase, enums by name, `Timestamp` as RFC 3339, 64-bit integers
-//! as strings, default values left out. A prost message goes to JSON by way
-//! of its binary encoding, so the generated types stay plain prost types.
+//! The JSON mapping is the hand-written one of [`super::json`], straight to
+//! and from the prost types.
 
 use std::io::{Read, Write};
+#[cfg(feature = "test-server")]
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
-use prost::Message;
-use prost_reflect::{DescriptorPool, DeserializeOptions, DynamicMessage, MessageDescriptor};
 
 use crate::error::Code;
+use crate::transport::WireMessage;
+use crate::types::EnumNames;
 
 /// The service's full name, the first segment of every Connect path.
+#[cfg(feature = "test-server")]
 pub(crate) const SERVICE: &str = "factify.api.v1beta.OrganizationInviteService";
 /// The header that marks a Connect request, and its only value.
 pub(crate) const PROTOCOL_VERSION_HEADER: &str = "connect-protocol-version";
@@ -36,6 +35,7 @@ pub(crate) const JSON_CONTENT_TYPE: &str = "application/json";
 const TYPE_URL_PREFIX: &str = "type.googleapis.com/";
 
 /// The encoded descriptor set of the `.proto` files, from `build.rs`.
+#[cfg(feature = "test-server")]
 const DESCRIPTOR_SET: &[u8] = crate::proto::FILE_DESCRIPTOR_SET;
 
 /// How a unary message travels: `application/proto` or `application/json`.
@@ -70,88 +70,37 @@ impl Codec {
     }
 }
 
-/// Which message of a method: what the client sends or what it receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Side {
-    /// The method's input message.
-    Request,
-    /// The method's output message.
-    Response,
+/// The descriptors of the contract, decoded once: the `debug` rendering of
+/// error details in the reference server's Connect error bodies.
+#[cfg(feature = "test-server")]
+fn pool() -> Option<&'static prost_reflect::DescriptorPool> {
+    static POOL: OnceLock<Option<prost_reflect::DescriptorPool>> = OnceLock::new();
+    POOL.get_or_init(|| prost_reflect::DescriptorPool::decode(DESCRIPTOR_SET).ok())
+        .as_ref()
 }
 
-/// The descriptors of the contract, decoded once.
-fn pool() -> Result<&'static DescriptorPool, String> {
-    static POOL: OnceLock<Result<DescriptorPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        DescriptorPool::decode(DESCRIPTOR_SET).map_err(|err| format!("descriptor set: {err}"))
-    })
-    .as_ref()
-    .map_err(Clone::clone)
-}
-
-/// The descriptor of `method`'s request or response message.
-fn method_message(method: &str, side: Side) -> Result<MessageDescriptor, String> {
-    let service = pool()?
-        .get_service_by_name(SERVICE)
-        .ok_or_else(|| format!("{SERVICE} is missing from the descriptor set"))?;
-    let method = service
-        .methods()
-        .find(|candidate| candidate.name() == method)
-        .ok_or_else(|| format!("{SERVICE} has no method {method}"))?;
-    Ok(match side {
-        Side::Request => method.input(),
-        Side::Response => method.output(),
-    })
-}
-
-/// Encodes one message of `method` with `codec`.
-pub(crate) fn encode<M: Message>(
-    codec: Codec,
-    method: &str,
-    side: Side,
-    message: &M,
-) -> Result<Vec<u8>, String> {
-    let binary = message.encode_to_vec();
+/// Encodes one message with `codec`.
+pub(crate) fn encode<M: WireMessage>(codec: Codec, message: &M) -> Result<Vec<u8>, String> {
     match codec {
-        Codec::Proto => Ok(binary),
+        Codec::Proto => Ok(message.encode_to_vec()),
         Codec::Json => {
-            let descriptor = method_message(method, side)?;
-            binary_to_json(descriptor, &binary)
+            let mut out = Vec::with_capacity(message.encoded_len() * 2 + 16);
+            message.write_json(&mut out)?;
+            Ok(out)
         }
     }
 }
 
-/// Decodes one message of `method` with `codec`. With `strict`, a JSON
-/// field or enum name the contract does not know is an error (the
-/// server's choice: a client's typo should not pass silently); otherwise it
-/// is skipped (the client's choice: a newer server may add fields).
-pub(crate) fn decode<M: Message + Default>(
-    codec: Codec,
-    method: &str,
-    side: Side,
-    bytes: &[u8],
-    strict: bool,
-) -> Result<M, String> {
+/// Decodes one message with `codec`. JSON requests (the server's side) are
+/// read strictly: a field or enum name the contract does not know is an
+/// error, as a client's typo should not pass silently. JSON responses (the
+/// client's side) skip unknown fields and keep unknown enum names, as a
+/// newer server may send both.
+pub(crate) fn decode<M: WireMessage>(codec: Codec, bytes: &[u8]) -> Result<M, String> {
     match codec {
         Codec::Proto => M::decode(bytes).map_err(|err| format!("undecodable protobuf: {err}")),
-        Codec::Json => {
-            let descriptor = method_message(method, side)?;
-            let options = DeserializeOptions::new().deny_unknown_fields(strict);
-            let mut json = serde_json::Deserializer::from_slice(bytes);
-            let dynamic = DynamicMessage::deserialize_with_options(descriptor, &mut json, &options)
-                .map_err(|err| format!("invalid JSON: {err}"))?;
-            json.end().map_err(|err| format!("invalid JSON: {err}"))?;
-            M::decode(dynamic.encode_to_vec().as_slice())
-                .map_err(|err| format!("undecodable message: {err}"))
-        }
+        Codec::Json => M::read_json(bytes, &mut EnumNames::default()),
     }
-}
-
-/// A binary message as canonical JSON.
-fn binary_to_json(descriptor: MessageDescriptor, binary: &[u8]) -> Result<Vec<u8>, String> {
-    let dynamic = DynamicMessage::decode(descriptor, binary)
-        .map_err(|err| format!("undecodable protobuf: {err}"))?;
-    serde_json::to_vec(&dynamic).map_err(|err| format!("JSON encoding failed: {err}"))
 }
 
 #[cfg(feature = "test-server")]
@@ -159,8 +108,8 @@ fn binary_to_json(descriptor: MessageDescriptor, binary: &[u8]) -> Result<Vec<u8
 /// body; `None` for a type the contract does not describe.
 fn detail_debug_json(any: &prost_types::Any) -> Option<serde_json::Value> {
     let name = any.type_url.rsplit('/').next()?;
-    let descriptor = pool().ok()?.get_message_by_name(name)?;
-    let dynamic = DynamicMessage::decode(descriptor, any.value.as_slice()).ok()?;
+    let descriptor = pool()?.get_message_by_name(name)?;
+    let dynamic = prost_reflect::DynamicMessage::decode(descriptor, any.value.as_slice()).ok()?;
     serde_json::to_value(&dynamic).ok()
 }
 
@@ -352,6 +301,7 @@ pub(crate) fn error_body(code: Code, message: &str, details: &[prost_types::Any]
 mod tests {
     use super::*;
     use crate::proto;
+    use prost::Message;
 
     fn sample_invite() -> proto::OrganizationInvite {
         proto::OrganizationInvite {
@@ -372,13 +322,7 @@ mod tests {
         let response = proto::CreateOrganizationInviteResponse {
             invite: Some(sample_invite()),
         };
-        let json = encode(
-            Codec::Json,
-            "CreateOrganizationInvite",
-            Side::Response,
-            &response,
-        )
-        .unwrap();
+        let json = encode(Codec::Json, &response).unwrap();
         let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
         let invite = &value["invite"];
         assert_eq!(invite["organizationId"], "org_01h2xcejqtf2nbrexx3vqjhp41");
@@ -387,37 +331,18 @@ mod tests {
         assert!(invite.get("organization_id").is_none());
         assert!(invite.get("message").is_none(), "unset fields are left out");
 
-        let back: proto::CreateOrganizationInviteResponse = decode(
-            Codec::Json,
-            "CreateOrganizationInvite",
-            Side::Response,
-            &json,
-            true,
-        )
-        .unwrap();
+        let back: proto::CreateOrganizationInviteResponse = decode(Codec::Json, &json).unwrap();
         assert_eq!(back, response);
     }
 
     #[test]
-    fn unknown_json_fields_are_refused_only_when_strict() {
+    fn unknown_json_fields_are_refused_in_requests_and_skipped_in_responses() {
         let json = br#"{"organizationId":"org_x","email":"a@b.c","surprise":1}"#;
-        let strict: Result<proto::CreateOrganizationInviteRequest, _> = decode(
-            Codec::Json,
-            "CreateOrganizationInvite",
-            Side::Request,
-            json,
-            true,
-        );
-        assert!(strict.unwrap_err().contains("surprise"));
-        let lenient: proto::CreateOrganizationInviteRequest = decode(
-            Codec::Json,
-            "CreateOrganizationInvite",
-            Side::Request,
-            json,
-            false,
-        )
-        .unwrap();
-        assert_eq!(lenient.email, "a@b.c");
+        let request: Result<proto::CreateOrganizationInviteRequest, _> = decode(Codec::Json, json);
+        assert!(request.unwrap_err().contains("surprise"));
+        let json = br#"{"invite":{"email":"a@b.c","surprise":{"x":[1]}},"more":null}"#;
+        let response: proto::CreateOrganizationInviteResponse = decode(Codec::Json, json).unwrap();
+        assert_eq!(response.invite.unwrap().email, "a@b.c");
     }
 
     #[test]
@@ -428,24 +353,19 @@ mod tests {
             b"[1,2]",
             b"{\"invite\": 7}",
             b"null",
+            b"{\"invite\": {\"createdAt\": \"10000-01-01T00:00:00Z\"}}",
+            b"{\"invite\": {\"status\": 1e99}}",
+            b"{\"invite\": {} } trailing",
         ] {
-            let json: Result<proto::CreateOrganizationInviteResponse, _> = decode(
-                Codec::Json,
-                "CreateOrganizationInvite",
-                Side::Response,
-                bytes,
-                false,
-            );
-            let _ = json;
+            let json: Result<proto::CreateOrganizationInviteResponse, _> =
+                decode(Codec::Json, bytes);
+            assert!(json.is_err(), "{:?}", String::from_utf8_lossy(bytes));
             assert!(parse_error_body(bytes).is_none());
         }
         assert!(matches!(
             gunzip(b"not gzip at all", 100),
             Err(GunzipError::Corrupt(_))
         ));
-        let unknown_method: Result<proto::CreateOrganizationInviteResponse, _> =
-            decode(Codec::Json, "NoSuchMethod", Side::Response, b"{}", false);
-        assert!(unknown_method.is_err());
     }
 
     #[test]
