@@ -350,7 +350,7 @@ pub struct Status {
     local: bool,
     /// Boxed, and only for errors of a call: keeps `Error` small.
     call: Option<Box<CallRecord>>,
-    idempotency_key: Option<String>,
+    idempotency_key: Option<Box<str>>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -878,7 +878,7 @@ impl Error {
             Error::DeadlineExceeded(status)
             | Error::Cancelled(status)
             | Error::Internal(status)
-            | Error::Unknown(status) => status.idempotency_key = Some(key.to_owned()),
+            | Error::Unknown(status) => status.idempotency_key = Some(key.into()),
             _ => {}
         }
         self

@@ -249,13 +249,19 @@ async fn sends_the_callers_trace_context_from_its_tracing_span() {
     let provider = SdkTracerProvider::builder()
         .with_simple_exporter(exporter.clone())
         .build();
+    let env = common::start_server().await;
+    let org = &env.fixture.organization;
+    // tracing caches, once per process, whether anyone listens to a
+    // callsite; a test on another thread registering the crate's call span
+    // while this one sets its subscriber can cache "no one". Registered
+    // here first (no trace context goes out without a subscriber), the
+    // callsite is re-evaluated when the subscriber below is set.
+    env.client.list_invites(org).page(None).await.unwrap();
+
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
     // The test runs on one thread: every task logs to this subscriber.
     let _guard = tracing::subscriber::set_default(subscriber);
-
-    let env = common::start_server().await;
-    let org = &env.fixture.organization;
     env.client
         .create_invite(org, "ada@example.com")
         .send()
@@ -336,8 +342,8 @@ async fn records_retry_budget_refusals() {
         .build();
     let client = common::builder(&env.running.endpoint())
         .api_key(&env.fixture.admin_key)
-        // One token, none back: the first failure spends the budget.
-        .retry_budget(factify_invites::retry::RetryBudget::new(1.0, 0.0))
+        // No token, none earned: the first failure's retry is refused.
+        .retry_budget(factify_invites::retry::RetryBudget::new(0.0, 0.0))
         .meter_provider(&provider)
         .connect()
         .await

@@ -14,7 +14,6 @@ use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
 use super::ReferenceServer;
-use crate::proto::organization_invite_service_server::OrganizationInviteServiceServer;
 
 /// The API's gRPC service name, as health checks and reflection name it.
 const SERVICE: &str = "factify.api.v1beta.OrganizationInviteService";
@@ -26,8 +25,7 @@ pub(crate) async fn grpc_services(server: &ReferenceServer) -> (Routes, HealthRe
     reporter
         .set_service_status(SERVICE, ServingStatus::Serving)
         .await;
-    let mut routes =
-        Routes::new(OrganizationInviteServiceServer::new(server.clone())).add_service(health);
+    let mut routes = Routes::new(server.service()).add_service(health);
     // The descriptor sets are compiled into the crate; a failure here is a
     // build defect, reported rather than panicking the server.
     let reflection = || {

@@ -30,7 +30,8 @@ impl GrpcTransport {
         max_response_bytes: usize,
         compression: Compression,
     ) -> GrpcTransport {
-        let mut grpc = Grpc::new(StatusGuard::new(Watched(channel))).max_decoding_message_size(max_response_bytes);
+        let mut grpc = Grpc::new(StatusGuard::new(Watched(channel)))
+            .max_decoding_message_size(max_response_bytes);
         if compression.requests {
             grpc = grpc.send_compressed(CompressionEncoding::Gzip);
         }

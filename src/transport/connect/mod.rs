@@ -10,8 +10,8 @@
 //! specification. `X-RateLimit-Reset` (or `Retry-After`) stands in for a
 //! missing `RetryInfo`, so the client's cool-down honours it.
 
-mod pool;
 pub(crate) mod json;
+mod pool;
 pub(crate) mod wire;
 
 use std::fmt;
