@@ -1,0 +1,754 @@
+//! Snapshots of the reference server's store (feature `persist`): the
+//! [`Snapshot`] type (serde), [`ReferenceServer::snapshot`],
+//! [`ReferenceServer::restore`] and [`ReferenceServer::on_change`], with
+//! which the `factify-invites serve` emulator keeps its data across
+//! restarts.
+//!
+//! A snapshot holds what a restart must keep: organizations and members,
+//! accounts, API keys and their permissions, invitations (with their working
+//! token), the remembered idempotency keys, and the recorded emails. It
+//! leaves out call counts, rate-limit windows, injected faults and the
+//! page-token key: page tokens of an earlier process are refused
+//! (`invalid_cursor`) after a restore, so a client lists again from the
+//! start.
+//!
+//! The format is versioned (`"version": 1`); field names are stable, times
+//! are RFC 3339 strings, and a field this version does not know is refused
+//! rather than dropped. Organizations and API keys keep the order they were
+//! added in (seed order).
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Account, ApiKey, IdempotentCreate, Invite, Journal, Organization, State, Stored};
+use crate::ids::{InviteId, OrganizationId, UserId};
+use crate::proto;
+use crate::types::{EmailKind, Permissions, SentEmail};
+use crate::validate::{timestamp, to_timestamp};
+use crate::ReferenceServer;
+
+/// The snapshot format this version writes and reads.
+pub(super) const VERSION: u32 = 1;
+
+/// The saved store of a [`ReferenceServer`]: organizations and members,
+/// accounts, API keys, invitations with their working tokens, idempotency
+/// keys and recorded emails (not call counts, rate-limit windows, faults or
+/// the page-token key, so page tokens of an earlier process are refused).
+/// Versioned (`"version": 1`); times are RFC 3339 strings.
+///
+/// Serialize it with any serde format; `Debug` shows only counts, since it
+/// holds API keys and invitation tokens. Deserializing refuses fields this
+/// version does not know, rather than drop them on the next save.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub(super) version: u32,
+    pub(super) organizations: Vec<OrganizationRecord>,
+    pub(super) accounts: Vec<AccountRecord>,
+    pub(super) api_keys: Vec<ApiKeyRecord>,
+    pub(super) invites: Vec<InviteRecord>,
+    #[serde(default)]
+    pub(super) idempotency: Vec<IdempotencyRecord>,
+    #[serde(default)]
+    pub(super) emails: Vec<EmailRecord>,
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("version", &self.version)
+            .field("organizations", &self.organizations.len())
+            .field("accounts", &self.accounts.len())
+            .field("api_keys", &self.api_keys.len())
+            .field("invites", &self.invites.len())
+            .field("emails", &self.emails.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    /// The organizations, in the order they were added (seed order).
+    pub fn organizations(&self) -> &[OrganizationRecord] {
+        &self.organizations
+    }
+
+    /// The accounts (people and service accounts), sorted by ID.
+    pub fn accounts(&self) -> &[AccountRecord] {
+        &self.accounts
+    }
+
+    /// The API keys, in the order they were added (seed order).
+    pub fn api_keys(&self) -> &[ApiKeyRecord] {
+        &self.api_keys
+    }
+
+    /// How many invitations the snapshot holds.
+    pub fn invite_count(&self) -> usize {
+        self.invites.len()
+    }
+
+    /// How many emails the snapshot holds.
+    pub fn email_count(&self) -> usize {
+        self.emails.len()
+    }
+}
+
+/// An organization in a [`Snapshot`].
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationRecord {
+    /// `org_...`.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// The IDs of its members, sorted.
+    pub members: Vec<String>,
+}
+
+/// An account in a [`Snapshot`].
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountRecord {
+    /// `user_...` or `svc_...`.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// The (verified) email address.
+    pub email: String,
+}
+
+/// An API key in a [`Snapshot`].
+#[non_exhaustive]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyRecord {
+    /// The key itself.
+    pub key: String,
+    /// The account it acts as.
+    pub account: String,
+    /// May create, list and resend invitations.
+    pub invite_members: bool,
+    /// May revoke invitations.
+    pub manage_members: bool,
+}
+
+impl fmt::Debug for ApiKeyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyRecord")
+            .field("key", &"<redacted>")
+            .field("account", &self.account)
+            .field("invite_members", &self.invite_members)
+            .field("manage_members", &self.manage_members)
+            .finish()
+    }
+}
+
+/// A `User` as an invitation shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UserRecord {
+    pub(super) id: String,
+    /// The wire value of `UserType`.
+    pub(super) user_type: i32,
+    pub(super) name: String,
+    pub(super) email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) profile_image_url: Option<String>,
+}
+
+impl From<&proto::User> for UserRecord {
+    fn from(user: &proto::User) -> Self {
+        UserRecord {
+            id: user.id.clone(),
+            user_type: user.r#type,
+            name: user.name.clone(),
+            email: user.email.clone(),
+            given_name: user.given_name.clone(),
+            family_name: user.family_name.clone(),
+            profile_image_url: user.profile_image_url.clone(),
+        }
+    }
+}
+
+impl From<UserRecord> for proto::User {
+    fn from(user: UserRecord) -> Self {
+        proto::User {
+            id: user.id,
+            r#type: user.user_type,
+            name: user.name,
+            email: user.email,
+            given_name: user.given_name,
+            family_name: user.family_name,
+            profile_image_url: user.profile_image_url,
+        }
+    }
+}
+
+/// The stored state of an invitation (expiry is derived from the clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum StoredRecord {
+    Pending,
+    Accepted,
+    Revoked,
+}
+
+/// An invitation as stored, with its working token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InviteRecord {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) email: String,
+    pub(super) stored: StoredRecord,
+    pub(super) sender: UserRecord,
+    pub(super) created_at: DateTime<Utc>,
+    pub(super) expires_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) accepted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) accepted_by: Option<UserRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) message: Option<String>,
+    pub(super) token: String,
+}
+
+/// An `OrganizationInvite` exactly as a response carried it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ResponseRecord {
+    pub(super) id: String,
+    pub(super) organization_id: String,
+    pub(super) email: String,
+    /// The wire value of `OrganizationInviteStatus`.
+    pub(super) status: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) sender: Option<UserRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) accepted_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) accepted_by: Option<UserRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) message: Option<String>,
+}
+
+fn from_timestamp(value: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    value.and_then(|value| timestamp(value, "timestamp").ok())
+}
+
+impl From<&proto::OrganizationInvite> for ResponseRecord {
+    fn from(invite: &proto::OrganizationInvite) -> Self {
+        ResponseRecord {
+            id: invite.id.clone(),
+            organization_id: invite.organization_id.clone(),
+            email: invite.email.clone(),
+            status: invite.status,
+            sender: invite.sender.as_ref().map(UserRecord::from),
+            created_at: from_timestamp(invite.created_at.as_ref()),
+            expires_at: from_timestamp(invite.expires_at.as_ref()),
+            accepted_at: from_timestamp(invite.accepted_at.as_ref()),
+            accepted_by: invite.accepted_by.as_ref().map(UserRecord::from),
+            message: invite.message.clone(),
+        }
+    }
+}
+
+impl From<ResponseRecord> for proto::OrganizationInvite {
+    fn from(record: ResponseRecord) -> Self {
+        proto::OrganizationInvite {
+            id: record.id,
+            organization_id: record.organization_id,
+            email: record.email,
+            status: record.status,
+            sender: record.sender.map(Into::into),
+            created_at: record.created_at.map(to_timestamp),
+            expires_at: record.expires_at.map(to_timestamp),
+            accepted_at: record.accepted_at.map(to_timestamp),
+            accepted_by: record.accepted_by.map(Into::into),
+            message: record.message,
+        }
+    }
+}
+
+/// A remembered idempotency key and the response it answers with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct IdempotencyRecord {
+    pub(super) account: String,
+    pub(super) organization_id: String,
+    pub(super) key: String,
+    pub(super) at: DateTime<Utc>,
+    pub(super) email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) message: Option<String>,
+    pub(super) response: ResponseRecord,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum EmailKindRecord {
+    Invitation,
+    Resend,
+}
+
+/// A recorded email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EmailRecord {
+    pub(super) to: String,
+    pub(super) organization_id: String,
+    pub(super) invite_id: String,
+    pub(super) token: String,
+    pub(super) kind: EmailKindRecord,
+    pub(super) sent_at: DateTime<Utc>,
+}
+
+impl From<&Invite> for InviteRecord {
+    fn from(invite: &Invite) -> Self {
+        InviteRecord {
+            id: invite.id.to_string(),
+            organization_id: invite.organization_id.to_string(),
+            email: invite.email.clone(),
+            stored: match invite.stored {
+                Stored::Pending => StoredRecord::Pending,
+                Stored::Accepted => StoredRecord::Accepted,
+                Stored::Revoked => StoredRecord::Revoked,
+            },
+            sender: UserRecord::from(invite.sender.as_ref()),
+            created_at: invite.created_at,
+            expires_at: invite.expires_at,
+            accepted_at: invite.accepted.as_ref().map(|accepted| accepted.0),
+            accepted_by: invite
+                .accepted
+                .as_ref()
+                .map(|accepted| UserRecord::from(&accepted.1)),
+            message: invite.message.clone(),
+            token: invite.token.clone(),
+        }
+    }
+}
+
+impl IdempotencyRecord {
+    pub(super) fn new(
+        (account, org, key): &super::IdempotencyScope,
+        record: &IdempotentCreate,
+    ) -> Self {
+        IdempotencyRecord {
+            account: account.to_string(),
+            organization_id: org.to_string(),
+            key: key.clone(),
+            at: record.at,
+            email: record.email.clone(),
+            message: record.message.clone(),
+            response: ResponseRecord::from(&record.response),
+        }
+    }
+}
+
+impl From<&SentEmail> for EmailRecord {
+    fn from(email: &SentEmail) -> Self {
+        EmailRecord {
+            to: email.to.clone(),
+            organization_id: email.organization_id.to_string(),
+            invite_id: email.invite_id.to_string(),
+            token: email.token.clone(),
+            kind: match email.kind {
+                EmailKind::Invitation => EmailKindRecord::Invitation,
+                EmailKind::Resend => EmailKindRecord::Resend,
+            },
+            sent_at: email.sent_at,
+        }
+    }
+}
+
+/// The parts of a [`Snapshot`] that are small enough to hold whole while
+/// restoring (not the invitations and emails).
+#[derive(Debug)]
+pub(super) struct Restored {
+    pub(super) organizations: Vec<OrganizationRecord>,
+    pub(super) accounts: Vec<AccountRecord>,
+    pub(super) api_keys: Vec<ApiKeyRecord>,
+    pub(super) idempotency: Vec<IdempotencyRecord>,
+}
+
+/// Why a [`Snapshot`] could not be restored; the server is left unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid snapshot: {0}")]
+pub struct SnapshotError(pub(super) String);
+
+fn parse<T>(
+    value: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Result<T, crate::ids::IdError>,
+) -> Result<T, SnapshotError> {
+    parse(value).map_err(|err| SnapshotError(format!("{what} {value:?}: {err}")))
+}
+
+impl State {
+    /// The snapshot of this store, in a stable order.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let mut snapshot = self.seed_snapshot();
+        let mut invites: Vec<_> = self.invites.values().map(InviteRecord::from).collect();
+        invites.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        let mut idempotency: Vec<_> = self
+            .idempotency
+            .iter()
+            .map(|(scope, record)| IdempotencyRecord::new(scope, record))
+            .collect();
+        idempotency.sort_by(|a, b| (a.at, &a.key).cmp(&(b.at, &b.key)));
+        snapshot.invites = invites;
+        snapshot.idempotency = idempotency;
+        snapshot.emails = self.emails.iter().map(EmailRecord::from).collect();
+        snapshot
+    }
+
+    /// The organizations, accounts and API keys only.
+    pub(crate) fn seed_snapshot(&self) -> Snapshot {
+        let mut organizations: Vec<_> = self.organizations.values().collect();
+        organizations.sort_by_key(|org| org.position);
+        let organizations = organizations
+            .into_iter()
+            .map(|org| OrganizationRecord {
+                id: org.id.to_string(),
+                name: org.name.clone(),
+                created_at: org.created_at,
+                members: org.members.iter().map(ToString::to_string).collect(),
+            })
+            .collect();
+        let mut accounts: Vec<_> = self
+            .accounts
+            .values()
+            .map(|account| AccountRecord {
+                id: account.id.to_string(),
+                name: account.name.clone(),
+                email: account.email.clone(),
+            })
+            .collect();
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut api_keys: Vec<_> = self.api_keys.iter().collect();
+        api_keys.sort_by_key(|(_, api_key)| api_key.position);
+        let api_keys = api_keys
+            .into_iter()
+            .map(|(key, api_key)| ApiKeyRecord {
+                key: key.clone(),
+                account: api_key.account.to_string(),
+                invite_members: api_key.permissions.invite_members,
+                manage_members: api_key.permissions.manage_members,
+            })
+            .collect();
+        Snapshot {
+            version: VERSION,
+            organizations,
+            accounts,
+            api_keys,
+            invites: Vec::new(),
+            idempotency: Vec::new(),
+            emails: Vec::new(),
+        }
+    }
+
+    /// Replaces the stored data with `snapshot`'s, after checking every ID
+    /// in it; on error nothing changes. Call counts, rate limits, the
+    /// page-token key and the change hook stay as they were.
+    pub(crate) fn restore(&mut self, snapshot: Snapshot) -> Result<(), SnapshotError> {
+        if snapshot.version != VERSION {
+            return Err(SnapshotError(format!(
+                "version {} is not supported (this build reads version {VERSION})",
+                snapshot.version
+            )));
+        }
+        self.restore_from(
+            Restored {
+                organizations: snapshot.organizations,
+                accounts: snapshot.accounts,
+                api_keys: snapshot.api_keys,
+                idempotency: snapshot.idempotency,
+            },
+            snapshot.invites.into_iter().map(Ok),
+            snapshot.emails.into_iter().map(Ok),
+        )
+    }
+
+    /// [`restore`](Self::restore) with the invitations and emails given
+    /// one at a time (read from a database), so that a million of them are
+    /// never held twice; on error nothing changes.
+    pub(super) fn restore_from(
+        &mut self,
+        snapshot: Restored,
+        invite_records: impl IntoIterator<Item = Result<InviteRecord, SnapshotError>>,
+        email_records: impl IntoIterator<Item = Result<EmailRecord, SnapshotError>>,
+    ) -> Result<(), SnapshotError> {
+        let mut accounts = std::collections::HashMap::new();
+        for record in snapshot.accounts {
+            let id = parse(&record.id, "account", UserId::parse)?;
+            accounts.insert(
+                id.clone(),
+                Account {
+                    id,
+                    name: record.name,
+                    email: record.email,
+                },
+            );
+        }
+        let mut organizations = std::collections::HashMap::new();
+        for (position, record) in (0u64..).zip(snapshot.organizations) {
+            let id = parse(&record.id, "organization", OrganizationId::parse)?;
+            let members = record
+                .members
+                .iter()
+                .map(|member| parse(member, "member", UserId::parse))
+                .collect::<Result<_, _>>()?;
+            organizations.insert(
+                id.clone(),
+                Organization {
+                    id,
+                    position,
+                    name: record.name,
+                    created_at: record.created_at,
+                    members,
+                    invites: Default::default(),
+                },
+            );
+        }
+        let mut api_keys = std::collections::HashMap::new();
+        for (position, record) in (0u64..).zip(snapshot.api_keys) {
+            let account = parse(&record.account, "API key account", UserId::parse)?;
+            let permissions = Permissions {
+                invite_members: record.invite_members,
+                manage_members: record.manage_members,
+            };
+            api_keys.insert(
+                record.key,
+                ApiKey {
+                    account,
+                    permissions,
+                    position,
+                },
+            );
+        }
+        let mut invites = std::collections::HashMap::new();
+        let mut senders = std::collections::HashMap::new();
+        for record in invite_records {
+            let record = record?;
+            let id = parse(&record.id, "invitation", InviteId::parse)?;
+            let organization_id = parse(
+                &record.organization_id,
+                "invitation organization",
+                OrganizationId::parse,
+            )?;
+            organizations.get(&organization_id).ok_or_else(|| {
+                SnapshotError(format!(
+                    "invitation {id} is of unknown organization {organization_id}"
+                ))
+            })?;
+            let stored = match record.stored {
+                StoredRecord::Pending => Stored::Pending,
+                StoredRecord::Accepted => Stored::Accepted,
+                StoredRecord::Revoked => Stored::Revoked,
+            };
+            let accepted = match (record.accepted_at, record.accepted_by) {
+                (Some(at), Some(by)) => Some(Box::new((at, by.into()))),
+                (None, None) => None,
+                _ => {
+                    return Err(SnapshotError(format!(
+                        "invitation {id} has only one of accepted_at and accepted_by"
+                    )))
+                }
+            };
+            let invite = Invite {
+                id: id.clone(),
+                organization_id,
+                email: record.email,
+                stored,
+                sender: super::intern(&mut senders, record.sender.into()),
+                created_at: record.created_at,
+                expires_at: record.expires_at,
+                accepted,
+                message: record.message,
+                token: record.token,
+            };
+            invites.insert(id, invite);
+        }
+        let mut idempotency = std::collections::HashMap::new();
+        for record in snapshot.idempotency {
+            let account = parse(&record.account, "idempotency account", UserId::parse)?;
+            let organization = parse(
+                &record.organization_id,
+                "idempotency organization",
+                OrganizationId::parse,
+            )?;
+            idempotency.insert(
+                (account, organization, record.key),
+                IdempotentCreate {
+                    at: record.at,
+                    email: record.email,
+                    message: record.message,
+                    response: record.response.into(),
+                },
+            );
+        }
+        let mut emails = Vec::new();
+        for record in email_records {
+            let record = record?;
+            emails.push(SentEmail {
+                to: record.to,
+                organization_id: parse(
+                    &record.organization_id,
+                    "email organization",
+                    OrganizationId::parse,
+                )?,
+                invite_id: parse(&record.invite_id, "email invitation", InviteId::parse)?,
+                token: record.token,
+                kind: match record.kind {
+                    EmailKindRecord::Invitation => EmailKind::Invitation,
+                    EmailKindRecord::Resend => EmailKind::Resend,
+                },
+                sent_at: record.sent_at,
+            });
+        }
+        self.organizations = organizations;
+        self.accounts = accounts;
+        self.api_keys = api_keys;
+        self.invites = invites;
+        self.idempotency = idempotency;
+        self.emails = emails;
+        self.rebuild_indexes();
+        self.windows.clear();
+        if self.journaling() {
+            // Whatever was stored is replaced: write it all, now if the
+            // store can (else with the next change, which fails until then).
+            self.journal.full = true;
+            let _ = self.changed();
+        }
+        Ok(())
+    }
+}
+
+impl ReferenceServer {
+    /// A snapshot of the store, to save and later [`restore`](Self::restore).
+    pub fn snapshot(&self) -> Snapshot {
+        self.lock().snapshot()
+    }
+
+    /// A snapshot of the organizations (with members), accounts and API
+    /// keys only: no invitations, emails or idempotency keys, so it is
+    /// cheap at any size. For describing a server, as `serve` does.
+    pub fn seed_snapshot(&self) -> Snapshot {
+        self.lock().seed_snapshot()
+    }
+
+    /// Replaces the store's data (organizations, accounts, API keys,
+    /// invitations, idempotency keys and emails) with `snapshot`'s. Call
+    /// counts, rate limits and faults are kept; page tokens issued before
+    /// are refused from now on.
+    ///
+    /// # Errors
+    ///
+    /// When the snapshot is of another format version or holds a malformed
+    /// ID; the store is then left unchanged.
+    pub fn restore(&self, snapshot: Snapshot) -> Result<(), SnapshotError> {
+        self.lock().restore(snapshot)
+    }
+
+    /// [`restore`](Self::restore), then tells the change hook, so that a
+    /// data file holds the restored store (the admin surface's reset).
+    pub(crate) fn replace_and_store(&self, snapshot: Snapshot) -> Result<(), String> {
+        let mut state = self.lock();
+        state.restore(snapshot).map_err(|err| err.to_string())?;
+        state.changed().map_err(|err| err.message)
+    }
+
+    /// Calls `hook` with a snapshot after every change a call makes (a
+    /// create that is not an idempotent repeat, a resend, a revoke, an
+    /// accept), under the store's lock and before the call is answered, so a
+    /// change is saved before it is acknowledged and saves happen in order.
+    /// Replaces any earlier hook.
+    ///
+    /// When `hook` fails, the call is answered `UNAVAILABLE` (clients may
+    /// retry it; with an idempotency key, the retry returns the first
+    /// outcome once it has been saved) and the error is logged.
+    ///
+    /// The hook runs on the task answering the call, holding the lock: if it
+    /// blocks (file I/O), run the server on a multi-threaded runtime and
+    /// wrap the blocking part in `tokio::task::block_in_place`.
+    ///
+    /// Each call builds a snapshot of the whole store, so a change costs in
+    /// proportion to the store's size: fine for a test's few hundred
+    /// invitations; to keep a large store, use
+    /// [`attach_database`](Self::attach_database), which writes only what
+    /// changed.
+    pub fn on_change<F>(&self, hook: F)
+    where
+        F: Fn(&Snapshot) -> std::io::Result<()> + Send + Sync + 'static,
+    {
+        let hook: super::ChangeFn = Arc::new(move |state: &State, _: &Journal| {
+            hook(&state.snapshot()).map_err(|err| err.to_string())
+        });
+        self.lock().set_on_change(Some(hook));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::ReferenceServer;
+
+    #[test]
+    fn a_snapshot_restores_to_an_equal_store_and_survives_json() {
+        let server = ReferenceServer::new();
+        let fixture = server.fixture();
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap();
+        server.seed_invite(
+            &fixture.organization,
+            "seeded@example.com",
+            &fixture.admin,
+            at,
+        );
+        let snapshot = server.snapshot();
+        assert_eq!(snapshot.organizations().len(), 1);
+        assert_eq!(snapshot.api_keys()[0].key, fixture.admin_key);
+        assert!(!format!("{snapshot:?}").contains(&fixture.admin_key));
+
+        let json = serde_json::to_string(&snapshot).unwrap();
+        let back: Snapshot = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, snapshot);
+        let other = ReferenceServer::new();
+        other.restore(back).unwrap();
+        assert_eq!(other.snapshot(), snapshot);
+        assert_eq!(
+            other.invites(&fixture.organization),
+            server.invites(&fixture.organization)
+        );
+    }
+
+    #[test]
+    fn a_bad_snapshot_changes_nothing() {
+        let server = ReferenceServer::new();
+        server.fixture();
+        let before = server.snapshot();
+        let mut bad = before.clone();
+        bad.accounts[0].id = "user_nope".into();
+        assert!(server.restore(bad).is_err());
+        let mut newer = before.clone();
+        newer.version = 2;
+        assert!(server.restore(newer).is_err());
+        assert_eq!(server.snapshot(), before);
+    }
+}
