@@ -4,8 +4,8 @@
 //! parsed back, `invite-many` with validation, results and resume, and
 //! persistence across a restart of `serve`.
 //!
-//! `cargo test` builds the binary because the crate's dev-dependency on
-//! itself enables the `cli` feature the binary requires.
+//! `cargo test` builds the binary: these are the tests of the crate that
+//! owns it.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};

@@ -27,7 +27,7 @@ use common::{human, median_ns, protocols, report, Env};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use factify_invites::proto;
 use factify_invites::proto::organization_invite_service_client::OrganizationInviteServiceClient;
-use factify_invites::server::Method;
+use factify_invites_server::Method;
 use futures::TryStreamExt;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;

@@ -33,7 +33,7 @@ use common::{human, median_ns, report};
 use criterion::{BenchmarkId, Criterion, SamplingMode};
 use factify_invites::proto::organization_invite_service_server::OrganizationInviteService;
 use factify_invites::proto::{CreateOrganizationInviteRequest, ListOrganizationInvitesRequest};
-use factify_invites::server::{Database, Fixture, ReferenceServer};
+use factify_invites_server::{Database, Fixture, ReferenceServer};
 
 const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 /// How much slower a create at 100,000 invitations may be than at 1,000.

@@ -20,7 +20,7 @@
 //! FACTIFY_PROTOCOL=connect-json cargo run --example quickstart
 //! ```
 
-use factify_invites::server::{Permissions, ReferenceServer, RunningServer};
+use factify_invites_server::{Permissions, ReferenceServer, RunningServer};
 use factify_invites::{Client, Error, Invite, InviteStatus, OrganizationId, Protocol};
 use futures::TryStreamExt;
 

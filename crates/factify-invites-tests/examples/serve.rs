@@ -20,7 +20,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use factify_invites::server::ReferenceServer;
+use factify_invites_server::ReferenceServer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use factify_invites::proto::organization_invite_service_server::OrganizationInviteService;
 use factify_invites::proto::{CreateOrganizationInviteRequest, ListOrganizationInvitesRequest};
-use factify_invites::server::{Database, Fixture, ReferenceServer};
+use factify_invites_server::{Database, Fixture, ReferenceServer};
 
 fn authorized<T>(key: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use factify_invites::bulk::{idempotency_key, RowOutcome};
-use factify_invites::server::{Method, ReferenceServer};
+use factify_invites_server::{Method, ReferenceServer};
 use factify_invites::{Client, Error, InviteRow};
 use futures::StreamExt;
 

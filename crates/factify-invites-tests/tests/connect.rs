@@ -19,7 +19,7 @@ use bytes::Bytes;
 use common::start_server;
 use factify_invites::proto;
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::{Fault, Method, ReferenceServer};
+use factify_invites_server::{Fault, Method, ReferenceServer};
 use factify_invites::{
     Client, Error, HttpVersion, InviteStatus, Protocol, Reason, UnknownValue, UserType,
 };
@@ -830,7 +830,7 @@ async fn curl_speaks_connect_json_to_the_reference_server() {
     // A rate limit: 429 with RetryInfo and the X-RateLimit headers.
     env.server.inject_faults(
         Some(Method::List),
-        [factify_invites::server::Fault::RateLimited(
+        [factify_invites_server::Fault::RateLimited(
             Duration::from_secs(2),
         )],
     );

@@ -9,7 +9,7 @@ mod proxy;
 
 use common::start_server;
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::Method;
+use factify_invites_server::Method;
 use factify_invites::{Client, ClientBuilder, Error, HttpVersion, Protocol};
 use proxy::Proxy;
 use std::time::Duration;

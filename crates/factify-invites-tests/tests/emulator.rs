@@ -11,7 +11,7 @@ use base64::Engine;
 use bytes::{Buf, Bytes};
 use chrono::{DateTime, TimeDelta, Utc};
 use factify_invites::proto;
-use factify_invites::server::{CorsOrigins, Permissions, ReferenceServer, RunningServer};
+use factify_invites_server::{CorsOrigins, Permissions, ReferenceServer, RunningServer};
 use factify_invites::InviteStatus;
 use http::{HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Full};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{start_server, start_with};
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::{ManualClock, Permissions, RateLimits, ReferenceServer};
+use factify_invites_server::{ManualClock, Permissions, RateLimits, ReferenceServer};
 use factify_invites::{Error, InviteStatus, Reason};
 
 /// Asserts the parts every server error must carry.

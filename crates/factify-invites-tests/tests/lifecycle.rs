@@ -5,7 +5,7 @@
 mod common;
 
 use common::start_server;
-use factify_invites::server::{EmailKind, Method, Permissions};
+use factify_invites_server::{EmailKind, Method, Permissions};
 use factify_invites::{InviteStatus, UserType};
 use futures::TryStreamExt;
 
@@ -167,7 +167,7 @@ async fn per_call_metadata_and_timeout_are_accepted() {
 
 #[tokio::test]
 async fn in_memory_channel_serves_without_a_socket() {
-    let server = factify_invites::server::ReferenceServer::new();
+    let server = factify_invites_server::ReferenceServer::new();
     let fixture = server.fixture();
     let channel = server.in_memory_channel().await.unwrap();
     let client = factify_invites::Client::builder()

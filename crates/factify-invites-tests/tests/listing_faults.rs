@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use common::start_server;
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::{Fault, Method};
+use factify_invites_server::{Fault, Method};
 use factify_invites::{proto, Client, Error, Protocol};
 use futures::StreamExt;
 use http_body_util::{BodyExt, Full};

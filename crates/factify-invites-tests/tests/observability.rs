@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::start_server;
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::{Fault, Method};
+use factify_invites_server::{Fault, Method};
 use factify_invites::Client;
 
 /// A `tracing` writer into a shared buffer.

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use common::start_server;
-use factify_invites::server::{Fault, Method};
+use factify_invites_server::{Fault, Method};
 use factify_invites::{Invite, InviteStatus};
 use futures::{StreamExt, TryStreamExt};
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::{ReferenceServer, Snapshot};
+use factify_invites_server::{ReferenceServer, Snapshot};
 use factify_invites::Error;
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn a_restored_server_answers_repeats_like_the_first() {
     // The invitation's token still works after the restart.
     let token = server.last_email_to("ada@example.com").unwrap().token;
     let ada = server.add_user("Ada", "ada@example.com");
-    let key = server.add_api_key(&ada, factify_invites::server::Permissions::NONE);
+    let key = server.add_api_key(&ada, factify_invites_server::Permissions::NONE);
     let ada = common::client_for(&running.endpoint(), &key).await;
     let joined = ada.accept_invite(org, token).await.unwrap();
     assert_eq!(&joined.id, org);

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::start_server;
 use factify_invites::retry::{Jitter, RetryBudget, RetryPolicy};
-use factify_invites::server::{Fault, Method};
+use factify_invites_server::{Fault, Method};
 use factify_invites::{Client, Error};
 use futures::{stream, StreamExt};
 

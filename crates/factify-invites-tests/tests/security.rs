@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::start_server;
 use factify_invites::auth::{ApiKeyFuture, ApiKeyProvider};
 use factify_invites::retry::{Jitter, RetryPolicy};
-use factify_invites::server::{Fault, Method, Permissions};
+use factify_invites_server::{Fault, Method, Permissions};
 use factify_invites::{ApiKey, Client, Error};
 
 /// Hands out the current key and counts how often it was asked.

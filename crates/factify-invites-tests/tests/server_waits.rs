@@ -22,7 +22,7 @@ use base64::Engine as _;
 use factify_invites::proto;
 use factify_invites::rate_limit::DEFAULT_MAX_RETRY_AFTER;
 use factify_invites::retry::RetryPolicy;
-use factify_invites::server::{Fault, Method};
+use factify_invites_server::{Fault, Method};
 use factify_invites::{Error, Protocol, Reason};
 use prost::Message;
 use raw::{Answer, RawServer};

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::each_protocol;
-use factify_invites::server::Fault;
+use factify_invites_server::Fault;
 use factify_invites::Client;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
 use factify_invites::proto::organization_invite_service_client::OrganizationInviteServiceClient;
-use factify_invites::server::{Clock, Fixture, ReferenceServer, RunningServer, SystemClock};
+use factify_invites_server::{Clock, Fixture, ReferenceServer, RunningServer, SystemClock};
 use factify_invites::{Client, Protocol as Wire};
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::{Channel, Endpoint};
@@ -171,14 +171,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// Where criterion writes its results: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else this package's `target/criterion`.
+/// `$CARGO_TARGET_DIR/criterion`, else the workspace's `target/criterion`.
 pub fn criterion_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         return home.into();
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target")));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target")));
     target.join("criterion")
 }
 

@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use factify_invites::server::{Fixture, ReferenceServer, RunningServer};
+use factify_invites_server::{Fixture, ReferenceServer, RunningServer};
 pub use factify_invites::Protocol;
 use factify_invites::{Client, ClientBuilder};
 
@@ -118,7 +118,7 @@ impl TestEnv {
         &self,
         name: &str,
         email: &str,
-        permissions: factify_invites::server::Permissions,
+        permissions: factify_invites_server::Permissions,
     ) -> (factify_invites::UserId, Client) {
         let user = self.server.add_user(name, email);
         let key = self.server.add_api_key(&user, permissions);
