@@ -1,6 +1,6 @@
 """A whole invitation lifecycle against `factify-invites serve`, from Python,
 with only the emulator's documented surfaces: the gRPC API (stubs that
-grpcio-tools generates from proto/), the admin surface over plain HTTP
+grpcio-tools generates from crates/factify-invites-proto/proto/), the admin surface over plain HTTP
 (urllib), and the standard gRPC health service (grpcio-health-checking).
 
 Run by scripts/emulator.sh, which installs the pinned packages, generates the

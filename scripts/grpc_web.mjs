@@ -1,7 +1,7 @@
 // The emulator from a browser-side client nobody here wrote: the gRPC-Web
 // transport of @connectrpc/connect-node (the same protocol code as
 // connect-web's), over HTTP/1.1 and HTTP/2, with the service read at run
-// time from a descriptor set that `buf build` made from proto/. Also a CORS
+// time from a descriptor set that `buf build` made from crates/factify-invites-proto/proto/. Also a CORS
 // preflight as a browser sends it (Node's fetch).
 //
 // Run by scripts/emulator.sh. Usage:

@@ -2,7 +2,8 @@
 # Interop with a client nobody here wrote: Buf's `buf curl` (installed from
 # the npm registry, pinned, into target/interop) calls the reference server
 # (`cargo run --example serve`) over gRPC, over Connect on HTTP/1.1 and over
-# Connect on HTTP/2 (h2c), with the schema read from proto/. For each
+# Connect on HTTP/2 (h2c), with the schema read from
+# crates/factify-invites-proto/proto/. For each
 # protocol: a creation that must succeed, and a call that must fail with
 # NOT_FOUND and its ErrorDetail.
 #
@@ -33,9 +34,9 @@ if [ ! -x "$BUF" ] || [ "$("$BUF" --version 2>/dev/null)" != "$BUF_VERSION" ]; t
 fi
 echo "interop: buf $("$BUF" --version)"
 
-cargo build --quiet --example serve
+cargo build --quiet -p factify-invites-tests --example serve
 settings=$(mktemp)
-./target/debug/examples/serve >"$settings" &
+"${CARGO_TARGET_DIR:-target}"/debug/examples/serve >"$settings" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$settings"' EXIT
 # The port is bound before the settings are printed; wait for all three.
@@ -56,7 +57,7 @@ call() { # protocol-args... -- method body
     local args=()
     while [ "$1" != "--" ]; do args+=("$1"); shift; done
     shift
-    "$BUF" curl --schema proto "${args[@]}" \
+    "$BUF" curl --schema crates/factify-invites-proto/proto "${args[@]}" \
         -H "Authorization: Bearer $FACTIFY_API_KEY" \
         -d "$2" "$FACTIFY_ENDPOINT/$SERVICE/$1"
 }
