@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
+use factify_invites::{OrganizationId, UserId};
 use factify_invites_server::{
     CorsOrigins, Database, DatabaseError, Permissions, RateLimits, ReferenceServer, Snapshot,
 };
-use factify_invites::{OrganizationId, UserId};
 use serde::Deserialize;
 
 use crate::{exit, Failure};

@@ -95,4 +95,3 @@ async fn invite_many_processes_on_shards_share_one_limit_through_redis() {
     emails.dedup();
     assert_eq!(emails.len(), SHARDS * ROWS);
 }
-

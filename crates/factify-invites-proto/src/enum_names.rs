@@ -81,4 +81,3 @@ impl EnumNames {
 fn is_reserved(value: i32) -> bool {
     (RESERVED_BASE..RESERVED_BASE + MAX_STAND_INS as i32).contains(&value)
 }
-

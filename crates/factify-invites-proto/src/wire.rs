@@ -63,7 +63,10 @@ impl Codec {
 }
 
 /// Encodes one message with `codec`.
-pub fn encode<M: prost::Message + JsonMessage>(codec: Codec, message: &M) -> Result<Vec<u8>, String> {
+pub fn encode<M: prost::Message + JsonMessage>(
+    codec: Codec,
+    message: &M,
+) -> Result<Vec<u8>, String> {
     match codec {
         Codec::Proto => Ok(message.encode_to_vec()),
         Codec::Json => {
@@ -79,7 +82,10 @@ pub fn encode<M: prost::Message + JsonMessage>(codec: Codec, message: &M) -> Res
 /// error, as a client's typo should not pass silently. JSON responses (the
 /// client's side) skip unknown fields and keep unknown enum names, as a
 /// newer server may send both.
-pub fn decode<M: prost::Message + Default + JsonMessage>(codec: Codec, bytes: &[u8]) -> Result<M, String> {
+pub fn decode<M: prost::Message + Default + JsonMessage>(
+    codec: Codec,
+    bytes: &[u8],
+) -> Result<M, String> {
     match codec {
         Codec::Proto => M::decode(bytes).map_err(|err| format!("undecodable protobuf: {err}")),
         Codec::Json => M::read_json(bytes, &mut EnumNames::default()),

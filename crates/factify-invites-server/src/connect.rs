@@ -30,9 +30,9 @@ use prost::Message;
 use tonic::metadata::MetadataMap;
 
 use super::ReferenceServer;
-use factify_invites::Code;
 use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteService;
+use factify_invites::Code;
 use factify_invites_proto::json::JsonMessage;
 use factify_invites_proto::wire::{self, Codec, GunzipError};
 

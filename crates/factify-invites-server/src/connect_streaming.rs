@@ -20,8 +20,8 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
 use prost::Message;
 
-use factify_invites::Code;
 use crate::proto;
+use factify_invites::Code;
 use factify_invites_proto::wire;
 
 type Body = tonic::body::Body;

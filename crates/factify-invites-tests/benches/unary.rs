@@ -38,8 +38,8 @@ use common::{human, median_ns, protocols, report, Env, RAW_TIMEOUT};
 use criterion::{BatchSize, BenchmarkId, Criterion};
 use factify_invites::proto;
 use factify_invites::proto::organization_invite_service_client::OrganizationInviteServiceClient;
-use factify_invites_server::ManualClock;
 use factify_invites::{Client, Invite};
+use factify_invites_server::ManualClock;
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::Channel;
 

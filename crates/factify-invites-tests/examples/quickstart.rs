@@ -20,8 +20,8 @@
 //! FACTIFY_PROTOCOL=connect-json cargo run --example quickstart
 //! ```
 
-use factify_invites_server::{Permissions, ReferenceServer, RunningServer};
 use factify_invites::{Client, Error, Invite, InviteStatus, OrganizationId, Protocol};
+use factify_invites_server::{Permissions, ReferenceServer, RunningServer};
 use futures::TryStreamExt;
 
 /// The protocol named by `FACTIFY_PROTOCOL`; gRPC when unset.

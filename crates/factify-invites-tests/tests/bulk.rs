@@ -9,8 +9,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use factify_invites::bulk::{idempotency_key, RowOutcome};
-use factify_invites_server::{Method, ReferenceServer};
 use factify_invites::{Client, Error, InviteRow};
+use factify_invites_server::{Method, ReferenceServer};
 use futures::StreamExt;
 
 fn team(n: usize) -> Vec<InviteRow> {

@@ -19,10 +19,10 @@ use bytes::Bytes;
 use common::start_server;
 use factify_invites::proto;
 use factify_invites::retry::RetryPolicy;
-use factify_invites_server::{Fault, Method, ReferenceServer};
 use factify_invites::{
     Client, Error, HttpVersion, InviteStatus, Protocol, Reason, UnknownValue, UserType,
 };
+use factify_invites_server::{Fault, Method, ReferenceServer};
 use http::{HeaderMap, Version};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};

@@ -9,8 +9,8 @@ mod proxy;
 
 use common::start_server;
 use factify_invites::retry::RetryPolicy;
-use factify_invites_server::Method;
 use factify_invites::{Client, ClientBuilder, Error, HttpVersion, Protocol};
+use factify_invites_server::Method;
 use proxy::Proxy;
 use std::time::Duration;
 

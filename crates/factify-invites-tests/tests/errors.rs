@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{start_server, start_with};
 use factify_invites::retry::RetryPolicy;
-use factify_invites_server::{ManualClock, Permissions, RateLimits, ReferenceServer};
 use factify_invites::{Error, InviteStatus, Reason};
+use factify_invites_server::{ManualClock, Permissions, RateLimits, ReferenceServer};
 
 /// Asserts the parts every server error must carry.
 fn assert_detail(error: &Error, reason: Reason, param: Option<&str>) {

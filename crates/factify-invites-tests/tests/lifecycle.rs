@@ -5,8 +5,8 @@
 mod common;
 
 use common::start_server;
-use factify_invites_server::{EmailKind, Method, Permissions};
 use factify_invites::{InviteStatus, UserType};
+use factify_invites_server::{EmailKind, Method, Permissions};
 use futures::TryStreamExt;
 
 async fn create_returns_a_pending_invite_and_sends_one_email() {

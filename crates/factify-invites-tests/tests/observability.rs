@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use common::start_server;
 use factify_invites::retry::RetryPolicy;
-use factify_invites_server::{Fault, Method};
 use factify_invites::Client;
+use factify_invites_server::{Fault, Method};
 
 /// A `tracing` writer into a shared buffer.
 #[derive(Clone, Default)]

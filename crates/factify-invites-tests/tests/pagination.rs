@@ -9,8 +9,8 @@ use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
 use common::start_server;
-use factify_invites_server::{Fault, Method};
 use factify_invites::{Invite, InviteStatus};
+use factify_invites_server::{Fault, Method};
 use futures::{StreamExt, TryStreamExt};
 
 /// Seeds `count` invitations one second apart from a day ago, the newest

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use factify_invites::retry::RetryPolicy;
-use factify_invites_server::{ReferenceServer, Snapshot};
 use factify_invites::Error;
+use factify_invites_server::{ReferenceServer, Snapshot};
 
 #[tokio::test]
 async fn every_change_is_seen_before_it_is_answered() {

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use common::start_server;
 use factify_invites::retry::{Jitter, RetryBudget, RetryPolicy};
-use factify_invites_server::{Fault, Method};
 use factify_invites::{Client, Error, InviteStatus};
+use factify_invites_server::{Fault, Method};
 use futures::TryStreamExt;
 use proxy::Proxy;
 

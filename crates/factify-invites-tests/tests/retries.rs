@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use common::start_server;
 use factify_invites::retry::{Jitter, RetryBudget, RetryPolicy};
-use factify_invites_server::{Fault, Method};
 use factify_invites::{Client, Error};
+use factify_invites_server::{Fault, Method};
 use futures::{stream, StreamExt};
 
 /// The default policy and budget, with short waits so that tests are quick.

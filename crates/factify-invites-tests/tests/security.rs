@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::start_server;
 use factify_invites::auth::{ApiKeyFuture, ApiKeyProvider};
 use factify_invites::retry::{Jitter, RetryPolicy};
-use factify_invites_server::{Fault, Method, Permissions};
 use factify_invites::{ApiKey, Client, Error};
+use factify_invites_server::{Fault, Method, Permissions};
 
 /// Hands out the current key and counts how often it was asked.
 #[derive(Debug)]

@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use factify_invites::rate_limit::RateLimit;
 use factify_invites::retry::RetryPolicy;
-use factify_invites_server::{Fault, RateLimits, ReferenceServer, RunningServer};
 use factify_invites::shared_limit::{SharedRateLimit, MAX_SHARED_HOLD_OFF};
 use factify_invites::{Client, Code, OrganizationId};
+use factify_invites_server::{Fault, RateLimits, ReferenceServer, RunningServer};
 use tokio::time::Instant;
 
 #[path = "common/redis_server.rs"]

@@ -8,8 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::each_protocol;
-use factify_invites_server::Fault;
 use factify_invites::Client;
+use factify_invites_server::Fault;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};

@@ -106,7 +106,6 @@ impl UserType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UnknownValue(Unknown);
 
-
 impl UnknownValue {
     /// An unknown value that came as a number.
     pub fn number(value: i32) -> UnknownValue {

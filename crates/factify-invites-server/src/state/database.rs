@@ -19,9 +19,7 @@ use super::persist::{
     StoredRecord, UserRecord,
 };
 use super::{Journal, State};
-use crate::{
-    AccountRecord, ApiKeyRecord, OrganizationRecord, ReferenceServer, SnapshotError,
-};
+use crate::{AccountRecord, ApiKeyRecord, OrganizationRecord, ReferenceServer, SnapshotError};
 
 /// The schema this version writes and reads.
 const SCHEMA_VERSION: &str = "1";

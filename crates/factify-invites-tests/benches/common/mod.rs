@@ -18,8 +18,8 @@ use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
 use factify_invites::proto::organization_invite_service_client::OrganizationInviteServiceClient;
-use factify_invites_server::{Clock, Fixture, ReferenceServer, RunningServer, SystemClock};
 use factify_invites::{Client, Protocol as Wire};
+use factify_invites_server::{Clock, Fixture, ReferenceServer, RunningServer, SystemClock};
 use tonic::metadata::AsciiMetadataValue;
 use tonic::transport::{Channel, Endpoint};
 

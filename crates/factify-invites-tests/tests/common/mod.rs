@@ -11,9 +11,9 @@
 
 use std::future::Future;
 
-use factify_invites_server::{Fixture, ReferenceServer, RunningServer};
 pub use factify_invites::Protocol;
 use factify_invites::{Client, ClientBuilder};
+use factify_invites_server::{Fixture, ReferenceServer, RunningServer};
 
 tokio::task_local! {
     /// The protocol of the clients built by the helpers in this test.

@@ -489,13 +489,15 @@ impl<M: json::JsonMessage> json::JsonMessage for Received<M> {
         self.message.write_json(out)
     }
 
-    fn read_json(bytes: &[u8], _names: &mut factify_invites_proto::enum_names::EnumNames) -> Result<Self, String> {
+    fn read_json(
+        bytes: &[u8],
+        _names: &mut factify_invites_proto::enum_names::EnumNames,
+    ) -> Result<Self, String> {
         let mut names = factify_invites_proto::enum_names::EnumNames::default();
         let message = M::read_json(bytes, &mut names)?;
         Ok(Received { message, names })
     }
 }
-
 
 #[cfg(test)]
 mod tests {
