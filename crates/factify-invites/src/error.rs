@@ -1440,11 +1440,11 @@ mod tests {
 
     #[test]
     fn a_servers_status_keeps_its_code_whatever_its_words() {
-        let error = Error::from(tonic::Status::internal(
+        let error = Error::from_tonic(tonic::Status::internal(
             "failed to decode Protobuf message: invalid wire type",
         ));
         assert!(matches!(error, Error::Internal(_)), "{error:?}");
-        let error = Error::from(tonic::Status::out_of_range(
+        let error = Error::from_tonic(tonic::Status::out_of_range(
             "Error, decoded message length too large: found 9 bytes, the limit is: 4 bytes",
         ));
         assert_eq!(error.code(), Some(Code::OutOfRange), "{error:?}");
@@ -1452,17 +1452,17 @@ mod tests {
         // on the response.
         let mut marked = tonic::Status::internal("anything at all");
         marked.set_source(std::sync::Arc::new(UndecodableResponse("bad".into())));
-        assert!(matches!(Error::from(marked), Error::InvalidResponse { .. }));
+        assert!(matches!(Error::from_tonic(marked), Error::InvalidResponse { .. }));
     }
 
     #[test]
     fn is_retryable_answers_for_the_call_the_error_came_from() {
         use crate::retry::Safety;
-        let unavailable = || Error::from(tonic::Status::unavailable("down"));
+        let unavailable = || Error::from_tonic(tonic::Status::unavailable("down"));
         assert!(!unavailable().is_retryable(), "unknown call: not safe");
         assert!(unavailable().for_call(Safety::Idempotent).is_retryable());
         assert!(!unavailable().for_call(Safety::NotIdempotent).is_retryable());
-        let limited = Error::from(tonic::Status::resource_exhausted("slow down"));
+        let limited = Error::from_tonic(tonic::Status::resource_exhausted("slow down"));
         assert!(limited.for_call(Safety::NotIdempotent).is_retryable());
         let refused = Error::Transport(TransportError::new(
             "refused",
