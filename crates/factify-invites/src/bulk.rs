@@ -68,7 +68,8 @@ use futures::stream::{self, BoxStream};
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 
-use crate::client::{check_email, check_len, checked_id, Client};
+use crate::client::request::check::{check_email, check_len, checked_id};
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ids::{IdError, OrganizationId};
 use crate::limits;

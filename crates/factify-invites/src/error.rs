@@ -1452,7 +1452,10 @@ mod tests {
         // on the response.
         let mut marked = tonic::Status::internal("anything at all");
         marked.set_source(std::sync::Arc::new(UndecodableResponse("bad".into())));
-        assert!(matches!(Error::from_tonic(marked), Error::InvalidResponse { .. }));
+        assert!(matches!(
+            Error::from_tonic(marked),
+            Error::InvalidResponse { .. }
+        ));
     }
 
     #[test]

@@ -40,7 +40,8 @@ use futures::{FutureExt, Stream};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
-use crate::client::{check_len, checked_id, Client};
+use crate::client::request::check::{check_len, checked_id};
+use crate::client::Client;
 use crate::error::{Code, Error, Result, Status};
 use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
@@ -302,7 +303,7 @@ impl ListInvites {
     }
 }
 
-crate::client::call_options!(ListInvites => Page);
+crate::client::request::call_options!(ListInvites => Page);
 
 impl ListInvites {
     /// Fetches the first page (or the one at

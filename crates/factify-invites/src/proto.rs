@@ -10,7 +10,10 @@
 //! in a minor release of this crate. Without the `raw` feature this module is
 //! private.
 
-#![cfg_attr(not(feature = "raw"), allow(unreachable_pub, dead_code, unused_imports))]
+#![cfg_attr(
+    not(feature = "raw"),
+    allow(unreachable_pub, dead_code, unused_imports)
+)]
 
 pub use factify_invites_proto::factify::api::v1beta::*;
 pub use factify_invites_proto::{factify, google, FILE_DESCRIPTOR_SET};

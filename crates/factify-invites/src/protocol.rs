@@ -15,6 +15,7 @@
 /// | `ConnectJson` | `application/json` | HTTP/1.1 or HTTP/2 | the same, when people read the traffic: debugging proxies, logs, `curl` |
 ///
 /// ```no_run
+/// # #[cfg(feature = "connect")]
 /// # async fn run() -> factify_invites::Result<()> {
 /// use factify_invites::{Client, Protocol};
 ///
