@@ -56,18 +56,18 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>
 /// Each call is one logical call with one deadline (the builder's
 /// `timeout`, 30 s by default, or the call's own), covering every attempt
 /// and every wait; each attempt sends what is left as its gRPC deadline.
-/// Failed attempts are retried under the [`RetryPolicy`] only when
+/// Failed attempts are retried under the [`RetryPolicy`](crate::retry::RetryPolicy) only when
 /// repeating them cannot duplicate work:
 ///
 /// | method | retried on | why it is safe |
 /// |---|---|---|
 /// | `create_invite` | `UNAVAILABLE`, `RESOURCE_EXHAUSTED`, any connection failure | every attempt carries the same idempotency key (the caller's, or one generated per call), so the server answers a repeat with the original invitation and sends no second email |
 /// | `list_invites` (and each page of a stream) | the same | a read; a stream retries the failed page from its token, so no invitation is seen twice or skipped |
-/// | `resend_invite`, `revoke_invite`, `accept_invite` | `RESOURCE_EXHAUSTED` (a rate-limit refusal), and failures that provably never reached the service: the connection could not be opened, or HTTP/2 refused the stream (`REFUSED_STREAM`, a `GOAWAY` that excludes it) | not idempotent (a second email, a second state change). `UNAVAILABLE` is not retried for them: a proxy or server can act and then answer it (over Connect, 502/503/504), and a connection lost after sending may come after the server acted. The error is returned, and its [`Error::is_retryable`] is `false` |
+/// | `resend_invite`, `revoke_invite`, `accept_invite` | `RESOURCE_EXHAUSTED` (a rate-limit refusal), and failures that provably never reached the service: the connection could not be opened, or HTTP/2 refused the stream (`REFUSED_STREAM`, a `GOAWAY` that excludes it) | not idempotent (a second email, a second state change). `UNAVAILABLE` is not retried for them: a proxy or server can act and then answer it (over Connect, 502/503/504), and a connection lost after sending may come after the server acted. The error is returned, and its [`Error::is_retryable`](crate::Error::is_retryable) is `false` |
 ///
-/// [`Error::is_retryable`] follows the same rule, for the call the error
+/// [`Error::is_retryable`](crate::Error::is_retryable) follows the same rule, for the call the error
 /// came from: a retry loop built on it never sends a second email. Retries
-/// are also limited by the client's [`RetryBudget`]
+/// are also limited by the client's [`RetryBudget`](crate::retry::RetryBudget)
 /// (100 retries, 0.2 earned per successful call, a successful retry
 /// refunded), shared by its clones: a dead service gets about one attempt
 /// per call once it is spent.
