@@ -75,6 +75,8 @@ impl Account {
 pub(crate) struct Organization {
     pub(crate) id: OrganizationId,
     /// Its place in the order organizations were added (seed order).
+    // Read only by persistence, which keeps seed order (feature `persist`).
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     pub(crate) position: u64,
     pub(crate) name: String,
     pub(crate) created_at: DateTime<Utc>,
@@ -164,6 +166,7 @@ struct ApiKey {
     account: UserId,
     permissions: Permissions,
     /// Its place in the order keys were added (seed order).
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     position: u64,
 }
 
@@ -251,6 +254,7 @@ pub(crate) struct State {
 #[derive(Debug, Default)]
 pub(crate) struct Journal {
     /// Everything must be written again (the state was restored).
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     pub(crate) full: bool,
     /// Organizations, accounts, API keys or members were seeded.
     pub(crate) seed: bool,
@@ -259,6 +263,7 @@ pub(crate) struct Journal {
     /// Members added by an accept.
     pub(crate) members: Vec<(OrganizationId, UserId)>,
     /// How many of the state's emails are stored; the rest are new.
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     pub(crate) emails_stored: usize,
     /// Idempotency keys remembered or forgotten.
     pub(crate) idempotency: HashSet<IdempotencyScope>,
@@ -540,6 +545,7 @@ impl State {
 
     /// Rebuilds every index from the organizations, accounts, invitations
     /// and idempotency keys (after a restore), and the next position.
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
     fn rebuild_indexes(&mut self) {
         self.accounts_by_email.clear();
         for account in self.accounts.values() {
