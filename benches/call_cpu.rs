@@ -134,7 +134,9 @@ async fn connect(name: &str, endpoint: &str, key: &str) -> Caller {
         )),
         "raw_h2" => {
             let address = endpoint.trim_start_matches("http://");
-            let stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+            let stream = tokio::net::TcpStream::connect(address)
+                .await
+                .expect("connect");
             stream.set_nodelay(true).expect("TCP_NODELAY");
             let (send, connection) = hyper::client::conn::http2::handshake(
                 hyper_util::rt::TokioExecutor::new(),
@@ -156,7 +158,10 @@ async fn connect(name: &str, endpoint: &str, key: &str) -> Caller {
     }
 }
 
-fn raw_request(org: &str, auth: &AsciiMetadataValue) -> tonic::Request<proto::ListOrganizationInvitesRequest> {
+fn raw_request(
+    org: &str,
+    auth: &AsciiMetadataValue,
+) -> tonic::Request<proto::ListOrganizationInvitesRequest> {
     let mut request = tonic::Request::new(proto::ListOrganizationInvitesRequest {
         organization_id: org.to_owned(),
         page_size: 1,
@@ -173,12 +178,18 @@ async fn cpu_per_call(caller: Caller, org: String, auth: AsciiMetadataValue) -> 
     for _ in 0..CALLS {
         let items = match &caller {
             Caller::Raw(raw) => {
-                let response = raw.clone().list_organization_invites(raw_request(&org, &auth));
-                response.await.expect("a page").into_inner().items.len()
+                let mut raw = raw.clone();
+                let response = raw
+                    .list_organization_invites(raw_request(&org, &auth))
+                    .await;
+                response.expect("a page").into_inner().items.len()
             }
             Caller::RawH2(raw) => {
-                let response = raw.clone().list_organization_invites(raw_request(&org, &auth));
-                response.await.expect("a page").into_inner().items.len()
+                let mut raw = raw.clone();
+                let response = raw
+                    .list_organization_invites(raw_request(&org, &auth))
+                    .await;
+                response.expect("a page").into_inner().items.len()
             }
             Caller::Crate(client) => {
                 let page = client.list_invites(&org).page_size(1).send().await;

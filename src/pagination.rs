@@ -42,7 +42,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::client::{check_len, checked_id, Client};
-use crate::error::{Code, Error, Result, Status};
+use crate::error::{Error, Result};
 use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
 use crate::proto;
