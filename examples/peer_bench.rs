@@ -8,7 +8,9 @@
 //! ```
 //!
 //! PROTOCOL is one of `grpc`, `connect-proto-h1`, `connect-proto-h2`,
-//! `connect-json-h1`, `connect-json-h2`. The process connects one client,
+//! `connect-json-h1`, `connect-json-h2`, each optionally with `+gzip`
+//! (`gzip_responses(true)`: the server then compresses its responses, as
+//! it does by default for grpcio and connect-node). The process connects one client,
 //! then makes CALLS `ListOrganizationInvites` calls of PAGE_SIZE items,
 //! from CONCURRENCY tasks sharing that client (1: a plain sequential loop),
 //! and checks every page is full. It prints nothing but errors: the caller
@@ -22,16 +24,22 @@
 
 use factify_invites::{Client, HttpVersion, Protocol};
 
-/// The wire protocol and HTTP version named on the command line.
-fn protocol(name: &str) -> Result<(Protocol, HttpVersion), String> {
-    Ok(match name {
+/// The wire protocol, HTTP version and response compression named on the
+/// command line.
+fn protocol(name: &str) -> Result<(Protocol, HttpVersion, bool), String> {
+    let (wire, gzip) = match name.strip_suffix("+gzip") {
+        Some(wire) => (wire, true),
+        None => (name, false),
+    };
+    let (protocol, version) = match wire {
         "grpc" => (Protocol::Grpc, HttpVersion::Http2),
         "connect-proto-h1" => (Protocol::ConnectProto, HttpVersion::Http1),
         "connect-proto-h2" => (Protocol::ConnectProto, HttpVersion::Http2),
         "connect-json-h1" => (Protocol::ConnectJson, HttpVersion::Http1),
         "connect-json-h2" => (Protocol::ConnectJson, HttpVersion::Http2),
-        other => return Err(format!("unknown protocol {other:?}")),
-    })
+        _ => return Err(format!("unknown protocol {name:?}")),
+    };
+    Ok((protocol, version, gzip))
 }
 
 /// Makes `calls` list calls one after the other; each page must be full.
@@ -62,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "usage: peer_bench ENDPOINT PROTOCOL PAGE_SIZE CALLS CONCURRENCY".into(),
         );
     };
-    let (protocol, http_version) = protocol(protocol_name)?;
+    let (protocol, http_version, gzip) = protocol(protocol_name)?;
     let page_size: u32 = page_size.parse()?;
     let calls: u64 = calls.parse()?;
     let concurrency: u64 = concurrency.parse()?;
@@ -79,6 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .api_key(key)
         .protocol(protocol)
         .http_version(http_version)
+        .gzip_responses(gzip)
         .connect()
         .await?;
 

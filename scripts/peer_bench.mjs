@@ -4,7 +4,10 @@
 //   node peer_bench.mjs factify.binpb ENDPOINT PROTOCOL PAGE_SIZE CALLS CONCURRENCY
 //
 // PROTOCOL: grpc, connect-proto-h1, connect-proto-h2, connect-json-h1,
-// connect-json-h2, grpc-web-h1 or grpc-web-h2. The service comes from a
+// connect-json-h2, grpc-web-h1 or grpc-web-h2, with `+gzip` to keep
+// connect-node's default of asking for compressed responses (gzip and br;
+// the reference server answers gzip); without it, `acceptCompression: []`,
+// so the responses are the same bytes every client of the table reads. The service comes from a
 // descriptor set that `buf build` made from proto/ (protobuf-es 2's
 // generated code is such a descriptor too, with the same reflection-based
 // codec behind it). CONCURRENCY async loops share one client (one
@@ -35,24 +38,26 @@ const registry = createFileRegistry(
 const service = registry.getService("factify.api.v1beta.OrganizationInviteService");
 
 const baseUrl = endpoint.replace(/\/$/, "");
+const [wire, gzip] = protocol.split("+");
+const common = gzip === "gzip" ? { baseUrl } : { baseUrl, acceptCompression: [] };
 const transports = {
-  grpc: () => createGrpcTransport({ baseUrl }),
+  grpc: () => createGrpcTransport({ ...common }),
   "connect-proto-h1": () =>
-    createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
+    createConnectTransport({ ...common, httpVersion: "1.1", useBinaryFormat: true }),
   "connect-proto-h2": () =>
-    createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true }),
+    createConnectTransport({ ...common, httpVersion: "2", useBinaryFormat: true }),
   "connect-json-h1": () =>
-    createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
+    createConnectTransport({ ...common, httpVersion: "1.1", useBinaryFormat: false }),
   "connect-json-h2": () =>
-    createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: false }),
-  "grpc-web-h1": () => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
-  "grpc-web-h2": () => createGrpcWebTransport({ baseUrl, httpVersion: "2" }),
+    createConnectTransport({ ...common, httpVersion: "2", useBinaryFormat: false }),
+  "grpc-web-h1": () => createGrpcWebTransport({ ...common, httpVersion: "1.1" }),
+  "grpc-web-h2": () => createGrpcWebTransport({ ...common, httpVersion: "2" }),
 };
-if (!(protocol in transports)) {
+if (!(wire in transports) || (gzip !== undefined && gzip !== "gzip")) {
   console.error(`unknown protocol ${protocol}`);
   process.exit(2);
 }
-const client = createClient(service, transports[protocol]());
+const client = createClient(service, transports[wire]());
 
 async function worker(share) {
   for (let i = 0; i < share; i++) {

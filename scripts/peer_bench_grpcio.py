@@ -2,7 +2,12 @@
 same loop as examples/peer_bench.rs, through stubs that grpcio-tools
 generates from proto/.
 
-    python peer_bench_grpcio.py HOST:PORT PAGE_SIZE CALLS CONCURRENCY
+    python peer_bench_grpcio.py HOST:PORT PAGE_SIZE CALLS CONCURRENCY [gzip]
+
+grpcio advertises `grpc-accept-encoding: identity, deflate, gzip` by default,
+and the reference server then compresses its responses; `gzip` keeps that
+default. Without it the channel enables only identity, so the responses are
+the same bytes every client of the table reads.
 
 CONCURRENCY 1 is a plain loop on the synchronous stub, as a script would
 call it; more runs that many tasks on one grpc.aio channel (asyncio), the
@@ -27,8 +32,13 @@ def check(response, page_size):
         sys.exit(f"a page of {len(response.items)} items, {page_size} expected")
 
 
-def sequential(target, page_size, calls):
-    with grpc.insecure_channel(target) as channel:
+# grpc-core's channel argument for the compression algorithms it accepts
+# (a bitset; 1 is identity alone).
+IDENTITY_ONLY = (("grpc.compression_enabled_algorithms_bitset", 1),)
+
+
+def sequential(target, options, page_size, calls):
+    with grpc.insecure_channel(target, options=options) as channel:
         stub = service_grpc.OrganizationInviteServiceStub(channel)
         request = service_pb2.ListOrganizationInvitesRequest(
             organization_id=ORG, page_size=page_size
@@ -37,8 +47,8 @@ def sequential(target, page_size, calls):
             check(stub.ListOrganizationInvites(request, metadata=METADATA, timeout=30), page_size)
 
 
-async def concurrent(target, page_size, calls, concurrency):
-    async with grpc.aio.insecure_channel(target) as channel:
+async def concurrent(target, options, page_size, calls, concurrency):
+    async with grpc.aio.insecure_channel(target, options=options) as channel:
         stub = service_grpc.OrganizationInviteServiceStub(channel)
         request = service_pb2.ListOrganizationInvitesRequest(
             organization_id=ORG, page_size=page_size
@@ -63,10 +73,11 @@ async def concurrent(target, page_size, calls, concurrency):
 def main():
     target, page_size, calls, concurrency = sys.argv[1:5]
     page_size, calls, concurrency = int(page_size), int(calls), int(concurrency)
+    options = () if sys.argv[5:] == ["gzip"] else IDENTITY_ONLY
     if concurrency == 1:
-        sequential(target, page_size, calls)
+        sequential(target, options, page_size, calls)
     else:
-        asyncio.run(concurrent(target, page_size, calls, concurrency))
+        asyncio.run(concurrent(target, options, page_size, calls, concurrency))
 
 
 if __name__ == "__main__":
