@@ -149,8 +149,8 @@ def calls_for(args, client, page_size):
     n1, n2 = (args.n_small, args.n_large) if page_size == 1 else (args.n100_small, args.n100_large)
     # The interpreted clients cost more per call: fewer calls give them the
     # same CPU spread between N1 and N2, and keep the run short.
-    if client != "crate":
-        n1, n2 = n1 // args.slow_divisor, n2 // args.slow_divisor
+    divisor = {"crate": 1, "grpcio": args.grpcio_divisor, "connect-node": args.node_divisor}[client]
+    n1, n2 = n1 // divisor, n2 // divisor
     return n1, n2
 
 
@@ -178,7 +178,8 @@ def main():
     parser.add_argument("--n-large", type=int, default=8000, help="N2, page size 1")
     parser.add_argument("--n100-small", type=int, default=500, help="N1, page size 100")
     parser.add_argument("--n100-large", type=int, default=2000, help="N2, page size 100")
-    parser.add_argument("--slow-divisor", type=int, default=2, help="N divided by this for Python and Node")
+    parser.add_argument("--grpcio-divisor", type=int, default=2, help="N divided by this for grpcio")
+    parser.add_argument("--node-divisor", type=int, default=8, help="N divided by this for connect-node")
     parser.add_argument("--clients", default=",".join(CLIENTS))
     parser.add_argument("--protocols", default=",".join(PROTOCOLS + GZIP_PROTOCOLS))
     args = parser.parse_args()
