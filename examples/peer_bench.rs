@@ -66,9 +66,7 @@ async fn run(client: Client, org: String, page_size: u32, calls: u64) -> Result<
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [endpoint, protocol_name, page_size, calls, concurrency] = args.as_slice() else {
-        return Err(
-            "usage: peer_bench ENDPOINT PROTOCOL PAGE_SIZE CALLS CONCURRENCY".into(),
-        );
+        return Err("usage: peer_bench ENDPOINT PROTOCOL PAGE_SIZE CALLS CONCURRENCY".into());
     };
     let (protocol, http_version, gzip) = protocol(protocol_name)?;
     let page_size: u32 = page_size.parse()?;
