@@ -6,8 +6,9 @@
 # ListOrganizationInvites loop as examples/peer_bench.rs, for page sizes 1
 # and 100, sequential and 64 concurrent, over every protocol each client
 # speaks. Prints one markdown table of client CPU per call and the ratios
-# to this crate's client (method: scripts/bench_peers.py). About 10
-# minutes on a two-core machine, once built. Not part of CI.
+# to this crate's client (method: scripts/bench_peers.py). 27 minutes
+# once built on two cores shared with a load average of 6 (BENCHMARKS.md,
+# section 7); `--reps 1` halves it. Not part of CI.
 #
 # Packages are pinned, the same as scripts/emulator.sh's and in the same
 # places under target/ (a venv and an npm prefix), so either script reuses
