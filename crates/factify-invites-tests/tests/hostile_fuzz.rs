@@ -867,7 +867,9 @@ async fn run_case(client: Client, wire: Wire, seed: u64, n: u64, cap: Duration) 
         // machine: running out of time is the client keeping its deadline,
         // not refusing the answer.
         (Err(err), Expect::Ok)
-            if (call == Call::Create || call == Call::ListPage) && !err.is_timeout() =>
+            if (call == Call::Create || call == Call::ListPage)
+                && !err.is_timeout()
+                && !connection_closed_for_earlier_floods(err) =>
         {
             return Some(Finding::RefusedValid(err.to_string()))
         }
@@ -1062,4 +1064,18 @@ async fn a_client_per_case_over_every_protocol() {
         };
         fuzz(wire, cases() / 10, Clients::PerCase).await;
     }
+}
+
+/// Whether the client's own HTTP/2 layer (h2) closed the connection because
+/// the server had flooded it, in earlier cases on the same shared
+/// connection, with frames that carry nothing ("detected excessive load
+/// generating behavior", h2's guard against resource exhaustion): the
+/// client defending itself, which the calls in flight on that connection
+/// pay for, not a refusal of this case's valid answer. Seen once in 200,000
+/// cases over one Connect+JSON h2c client.
+fn connection_closed_for_earlier_floods(err: &Error) -> bool {
+    matches!(err, Error::Transport(_))
+        && err
+            .to_string()
+            .contains("excessive load generating behavior")
 }
