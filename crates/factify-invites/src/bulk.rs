@@ -71,10 +71,30 @@ use sha2::{Digest, Sha256};
 use crate::client::request::check::{check_email, check_len, checked_id};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::ids::{IdError, OrganizationId};
+use crate::ids::{IdError, IntoId, OrganizationId};
 use crate::limits;
 use crate::retry::RetryPolicy;
 use crate::types::Invite;
+
+// The method lives with its builder, so that `client` need not import
+// this module (which imports `Client`).
+impl Client {
+    /// Invites every row (an email and an optional message) with bounded
+    /// concurrency and per-row idempotency keys derived from the run; see
+    /// [`InviteMany`] and the [`bulk`](crate::bulk)
+    /// module.
+    pub fn invite_many<R: Into<InviteRow>>(
+        &self,
+        organization_id: impl IntoId<OrganizationId>,
+        rows: impl IntoIterator<Item = R>,
+    ) -> InviteMany {
+        InviteMany::new(
+            self.clone(),
+            organization_id.into_id(),
+            rows.into_iter().map(Into::into).collect(),
+        )
+    }
+}
 
 /// How many rows are in flight at once when [`InviteMany::concurrency`] is
 /// not set.

@@ -51,6 +51,16 @@ use crate::retry::Safety;
 use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite, InviteStatus, Page};
 
+// The method lives with its builder, so that `client` need not import
+// this module (which imports `Client`).
+impl Client {
+    /// Lists the organization's invitations, newest first; see
+    /// [`ListInvites`] for filters, streams and pages.
+    pub fn list_invites(&self, organization_id: impl IntoId<OrganizationId>) -> ListInvites {
+        ListInvites::new(self.clone(), organization_id.into_id())
+    }
+}
+
 /// A request to list an organization's invitations, newest first.
 ///
 /// Set filters with the setters (all set filters apply together), then pick

@@ -27,8 +27,6 @@ use std::sync::Arc;
 
 use crate::call::Caller;
 use crate::error::Result;
-use crate::ids::{IntoId, OrganizationId};
-use crate::pagination::ListInvites;
 use crate::protocol::Protocol;
 
 /// A boxed future of this crate's request builders.
@@ -136,28 +134,6 @@ impl Client {
     /// The wire protocol this client speaks.
     pub fn protocol(&self) -> Protocol {
         self.inner.protocol
-    }
-
-    /// Lists the organization's invitations, newest first; see
-    /// [`ListInvites`] for filters, streams and pages.
-    pub fn list_invites(&self, organization_id: impl IntoId<OrganizationId>) -> ListInvites {
-        ListInvites::new(self.clone(), organization_id.into_id())
-    }
-
-    /// Invites every row (an email and an optional message) with bounded
-    /// concurrency and per-row idempotency keys derived from the run; see
-    /// [`InviteMany`](crate::bulk::InviteMany) and the [`bulk`](crate::bulk)
-    /// module.
-    pub fn invite_many<R: Into<crate::bulk::InviteRow>>(
-        &self,
-        organization_id: impl IntoId<OrganizationId>,
-        rows: impl IntoIterator<Item = R>,
-    ) -> crate::bulk::InviteMany {
-        crate::bulk::InviteMany::new(
-            self.clone(),
-            organization_id.into_id(),
-            rows.into_iter().map(Into::into).collect(),
-        )
     }
 
     /// What sends this client's calls: its key, deadline, retries and

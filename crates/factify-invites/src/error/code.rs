@@ -164,7 +164,7 @@ impl fmt::Display for Code {
     }
 }
 
-/// The machine-readable reason of an error, from its [`ErrorDetail`].
+/// The machine-readable reason of an error, from its [`ErrorDetail`](super::ErrorDetail).
 ///
 /// Servers may add reasons; those arrive as [`Reason::Other`], so matching
 /// on this never fails on a newer server.

@@ -21,8 +21,11 @@ pub struct ErrorDetail {
     pub param: String,
 }
 
-impl From<proto::ErrorDetail> for ErrorDetail {
-    fn from(detail: proto::ErrorDetail) -> Self {
+// A method, not `From`: a public trait impl would put the generated type in
+// the default public API, which keeps no tonic or prost type.
+impl ErrorDetail {
+    /// The detail as the wire carried it.
+    pub(crate) fn from_wire(detail: proto::ErrorDetail) -> Self {
         ErrorDetail {
             reason: Reason::from_wire(&detail.reason),
             request_id: detail.request_id,

@@ -130,7 +130,7 @@ impl Status {
             match any.type_url.as_str() {
                 ERROR_DETAIL_TYPE_URL => {
                     if let Ok(detail) = proto::ErrorDetail::decode(any.value.as_slice()) {
-                        self.details.push(detail.into());
+                        self.details.push(ErrorDetail::from_wire(detail));
                     }
                 }
                 RETRY_INFO_TYPE_URL => {
