@@ -188,6 +188,33 @@ pub enum Error {
     },
 }
 
+/// The status inside an error that carries one, by reference or mutable
+/// reference as `$error` is: one list of the variants for both, which names
+/// every variant so that a new one must be sorted here.
+macro_rules! status_of {
+    ($error:expr) => {
+        match $error {
+            Error::InvalidArgument(status)
+            | Error::FailedPrecondition(status)
+            | Error::Unauthenticated(status)
+            | Error::PermissionDenied(status)
+            | Error::NotFound(status)
+            | Error::AlreadyExists(status)
+            | Error::ResourceExhausted(status)
+            | Error::DeadlineExceeded(status)
+            | Error::Cancelled(status)
+            | Error::Internal(status)
+            | Error::Unimplemented(status)
+            | Error::Unavailable(status)
+            | Error::Unknown(status)
+            | Error::Other(status) => Some(status),
+            Error::Transport(_) | Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => {
+                None
+            }
+        }
+    };
+}
+
 impl Error {
     /// The variant for a status: the one place codes map to variants.
     pub fn from_status(status: Status) -> Error {
@@ -279,25 +306,7 @@ impl Error {
 
     /// The status the server answered with, if it answered with one.
     pub fn status(&self) -> Option<&Status> {
-        match self {
-            Error::InvalidArgument(status)
-            | Error::FailedPrecondition(status)
-            | Error::Unauthenticated(status)
-            | Error::PermissionDenied(status)
-            | Error::NotFound(status)
-            | Error::AlreadyExists(status)
-            | Error::ResourceExhausted(status)
-            | Error::DeadlineExceeded(status)
-            | Error::Cancelled(status)
-            | Error::Internal(status)
-            | Error::Unimplemented(status)
-            | Error::Unavailable(status)
-            | Error::Unknown(status)
-            | Error::Other(status) => Some(status),
-            Error::Transport(_) | Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => {
-                None
-            }
-        }
+        status_of!(self)
     }
 
     /// Which kind of failure this is; for a [`ErrorKind::Status`], the code
@@ -362,25 +371,7 @@ impl Error {
     }
 
     fn status_mut(&mut self) -> Option<&mut Status> {
-        match self {
-            Error::InvalidArgument(status)
-            | Error::FailedPrecondition(status)
-            | Error::Unauthenticated(status)
-            | Error::PermissionDenied(status)
-            | Error::NotFound(status)
-            | Error::AlreadyExists(status)
-            | Error::ResourceExhausted(status)
-            | Error::DeadlineExceeded(status)
-            | Error::Cancelled(status)
-            | Error::Internal(status)
-            | Error::Unimplemented(status)
-            | Error::Unavailable(status)
-            | Error::Unknown(status)
-            | Error::Other(status) => Some(status),
-            Error::Transport(_) | Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => {
-                None
-            }
-        }
+        status_of!(self)
     }
 
     /// Whether sending the same request again may succeed **and cannot
