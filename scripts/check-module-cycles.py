@@ -6,7 +6,7 @@ Usage: scripts/check-module-cycles.py CRATE_SRC_DIR [CRATE_SRC_DIR ...]
 Each source file is one module (`a/b.rs` and `a/b/mod.rs` are `crate::a::b`).
 Module A depends on module B when A's code names a path that resolves into B:
 `crate::b::...`, `super::...`, `self::...` or a path through a child
-declared with `mod`. A path is charged to the deepest module it names, so
+declared with `mod` (`child::Item`, in a `use` or in the code). A path is charged to the deepest module it names, so
 `crate::error::Error` is an edge to `error` and `crate::error::code::Code`
 an edge to `error::code`. A `mod` declaration is not an import, and neither
 is a named re-export (`pub use code::Code;`, the module's published face):
@@ -24,6 +24,9 @@ import sys
 from pathlib import Path
 
 PATH_RE = re.compile(r"\b(crate|super|self)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
+# A path that starts with a name, such as `clock::ShiftedClock` in the crate
+# root: it names a child module when the first name is one.
+BARE_PATH_RE = re.compile(r"(?<![\w:])[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)+")
 USE_RE = re.compile(r"\b(pub(?:\([^)]*\))?\s+)?use\s+([^;]*);")
 
 
@@ -210,6 +213,12 @@ def check(src: Path) -> int:
                     edges.setdefault(target, "use " + path)
         body = USE_RE.sub("", code)
         for m in PATH_RE.finditer(body):
+            target = target_of(m.group(0))
+            if target is not None:
+                edges.setdefault(target, m.group(0))
+        for m in BARE_PATH_RE.finditer(body):
+            if m.group(0).split("::")[0] in ("crate", "super", "self"):
+                continue
             target = target_of(m.group(0))
             if target is not None:
                 edges.setdefault(target, m.group(0))
