@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::cursor::{Anchor, Cursor, Direction};
 use super::error::ApiError;
-use super::state::Invite;
+use super::state::model::Invite;
 use super::validate;
 use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::limits;

@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
+use super::model::{Journal, State};
 use super::persist::{
     EmailKindRecord, EmailRecord, IdempotencyRecord, InviteRecord, ResponseRecord, Restored,
     StoredRecord, UserRecord,
 };
-use super::{Journal, State};
 use crate::{AccountRecord, ApiKeyRecord, OrganizationRecord, ReferenceServer, SnapshotError};
 
 /// The schema this version writes and reads.
@@ -813,7 +813,7 @@ impl ReferenceServer {
             database.load_into(&mut state)?;
         }
         let database = Arc::new(Mutex::new(database));
-        let hook: super::ChangeFn = Arc::new(move |state: &State, journal: &Journal| {
+        let hook: super::model::ChangeFn = Arc::new(move |state: &State, journal: &Journal| {
             let write = || {
                 let mut database = database.lock().unwrap_or_else(PoisonError::into_inner);
                 database

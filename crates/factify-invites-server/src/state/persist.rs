@@ -23,7 +23,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Account, ApiKey, IdempotentCreate, Invite, Journal, Organization, State, Stored};
+use super::model::{
+    Account, ApiKey, IdempotentCreate, Invite, Journal, Organization, State, Stored,
+};
 use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::proto;
 use crate::types::{EmailKind, Permissions, SentEmail};
@@ -345,7 +347,7 @@ impl From<&Invite> for InviteRecord {
 
 impl IdempotencyRecord {
     pub(super) fn new(
-        (account, org, key): &super::IdempotencyScope,
+        (account, org, key): &super::model::IdempotencyScope,
         record: &IdempotentCreate,
     ) -> Self {
         IdempotencyRecord {
@@ -575,7 +577,7 @@ impl State {
                 organization_id,
                 email: record.email,
                 stored,
-                sender: super::intern(&mut senders, record.sender.into()),
+                sender: super::index::intern(&mut senders, record.sender.into()),
                 created_at: record.created_at,
                 expires_at: record.expires_at,
                 accepted,
@@ -696,7 +698,7 @@ impl ReferenceServer {
     where
         F: Fn(&Snapshot) -> std::io::Result<()> + Send + Sync + 'static,
     {
-        let hook: super::ChangeFn = Arc::new(move |state: &State, _: &Journal| {
+        let hook: super::model::ChangeFn = Arc::new(move |state: &State, _: &Journal| {
             hook(&state.snapshot()).map_err(|err| err.to_string())
         });
         self.lock().set_on_change(Some(hook));
