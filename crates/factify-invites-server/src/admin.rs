@@ -32,7 +32,7 @@ use hyper::body::Incoming;
 use serde_json::{json, Map, Value};
 
 use super::types::{EmailKind, SentEmail};
-use super::ReferenceServer;
+use crate::server::ReferenceServer;
 
 /// The path prefix of the admin surface.
 pub(crate) const PREFIX: &str = "/admin/";
@@ -41,14 +41,6 @@ pub(crate) const PREFIX: &str = "/admin/";
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
 type Body = tonic::body::Body;
-
-/// The data and time that `POST /admin/v1/reset` returns to, remembered by
-/// [`ReferenceServer::remember_seed`].
-#[cfg(feature = "persist")]
-#[derive(Debug, Default)]
-pub(crate) struct SeedPoint {
-    saved: std::sync::Mutex<Option<(super::Snapshot, TimeDelta)>>,
-}
 
 /// Answers one request under [`PREFIX`].
 pub(crate) async fn handle(server: ReferenceServer, request: Request<Incoming>) -> Response<Body> {
@@ -224,61 +216,6 @@ fn reset(_: &ReferenceServer) -> Response<Body> {
         StatusCode::NOT_IMPLEMENTED,
         "reset needs the crate feature `persist`".to_owned(),
     )
-}
-
-#[cfg(feature = "persist")]
-impl ReferenceServer {
-    /// Remembers the store's data and the time shift as they are now, as
-    /// the seed that `POST /admin/v1/reset` and
-    /// [`reset_to_seed`](Self::reset_to_seed) return to. `factify-invites
-    /// serve` calls it once seeded. Without it, a reset empties the store.
-    pub fn remember_seed(&self) {
-        let point = (self.snapshot(), self.time_shift());
-        *self
-            .seed
-            .saved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(point);
-    }
-
-    /// Remembers the organizations (with members), accounts and API keys as
-    /// they are now, and the time shift, as the seed to return to, without
-    /// the invitations: what `serve` does when it restarts on a database
-    /// that holds data, where the first seed is not kept apart from what
-    /// was done since. Cheap at any size of the store.
-    pub fn remember_accounts_as_seed(&self) {
-        let point = (self.seed_snapshot(), self.time_shift());
-        *self
-            .seed
-            .saved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(point);
-    }
-
-    /// Returns to the [remembered seed](Self::remember_seed): its
-    /// organizations, accounts, keys and invitations, no recorded emails or
-    /// idempotency keys beyond the seed's, and the time shift of then. Page
-    /// tokens issued before stop working. A change hook
-    /// ([`on_change`](Self::on_change)) is told, so a data file follows.
-    ///
-    /// # Errors
-    ///
-    /// When the change hook fails to store the reset; the store is reset
-    /// all the same.
-    pub fn reset_to_seed(&self) -> Result<(), String> {
-        let saved = self
-            .seed
-            .saved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        let (snapshot, shift) = match saved {
-            Some(point) => point,
-            None => (ReferenceServer::new().snapshot(), TimeDelta::zero()),
-        };
-        self.clock.set_shift(shift);
-        self.replace_and_store(snapshot)
-    }
 }
 
 /// Reads a JSON object body, or the error response to answer.

@@ -29,9 +29,9 @@ use hyper::body::Incoming;
 use prost::Message;
 use tonic::metadata::MetadataMap;
 
-use super::ReferenceServer;
 use crate::proto;
 use crate::proto::organization_invite_service_server::OrganizationInviteService;
+use crate::server::ReferenceServer;
 use factify_invites::Code;
 use factify_invites_proto::json::JsonMessage;
 use factify_invites_proto::wire::{self, Codec, GunzipError};

@@ -13,7 +13,7 @@ use tonic::service::Routes;
 use tonic_health::server::HealthReporter;
 use tonic_health::ServingStatus;
 
-use super::ReferenceServer;
+use crate::server::ReferenceServer;
 
 /// The API's gRPC service name, as health checks and reflection name it.
 const SERVICE: &str = "factify.api.v1beta.OrganizationInviteService";

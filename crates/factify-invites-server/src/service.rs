@@ -17,15 +17,27 @@ use super::faults::Fault;
 use super::generate;
 use super::state::{Caller, State};
 use super::types::{Method, ReceivedTrace};
-use super::ReferenceServer;
 use crate::proto;
-use crate::proto::organization_invite_service_server::OrganizationInviteService;
+use crate::proto::organization_invite_service_server::{
+    OrganizationInviteService, OrganizationInviteServiceServer,
+};
+use crate::server::ReferenceServer;
 
 /// The `tracing` target of the one line logged per call (at debug): the
 /// emulator of the `cli` feature shows it; test logs stay quiet by default.
 const CALL_LOG: &str = "factify_invites_server::calls";
 
 impl ReferenceServer {
+    /// The tonic service, to mount in your own server with
+    /// `tonic::transport::Server::builder().add_service(server.service())`.
+    /// It reads gzip-compressed requests, and compresses a response with
+    /// gzip when the client asks for it (`grpc-accept-encoding`).
+    pub fn service(&self) -> OrganizationInviteServiceServer<ReferenceServer> {
+        OrganizationInviteServiceServer::new(self.clone())
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+            .send_compressed(tonic::codec::CompressionEncoding::Gzip)
+    }
+
     /// Runs one call of `method` through authentication, rate limits and
     /// `rule`, and wraps the outcome for tonic.
     async fn handle<Req, Resp>(

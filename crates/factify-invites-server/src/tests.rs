@@ -1,13 +1,16 @@
 //! The reference server end to end: over a TCP socket and over an
 //! in-memory channel, called with the raw generated tonic client.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use prost::Message;
 use tonic::transport::Channel;
 use tonic::Code;
 
 use super::*;
+use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::proto::google::rpc;
 use crate::proto::organization_invite_service_client::OrganizationInviteServiceClient;
 

@@ -41,7 +41,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic_web::GrpcWebService;
 use tower::Layer;
 
-use super::ReferenceServer;
+use crate::server::ReferenceServer;
 
 /// The buffer of each direction of an in-memory connection.
 const DUPLEX_BUFFER: usize = 64 * 1024;

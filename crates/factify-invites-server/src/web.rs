@@ -7,7 +7,7 @@
 //! every answer to an allowed origin exposes the headers a client reads
 //! (`grpc-status`, `grpc-message`, `grpc-status-details-bin`,
 //! `x-request-id`, `x-ratelimit-*`). Without CORS (the default of
-//! [`ReferenceServer`](super::ReferenceServer)) no `Access-Control-*` header
+//! [`ReferenceServer`](crate::ReferenceServer)) no `Access-Control-*` header
 //! is sent and browsers refuse cross-origin calls.
 
 use std::time::Duration;
@@ -17,7 +17,7 @@ use http::Method;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Which web origins may call the server from a browser (CORS). Set with
-/// [`ReferenceServer::with_cors`](super::ReferenceServer::with_cors);
+/// [`ReferenceServer::with_cors`](crate::ReferenceServer::with_cors);
 /// `factify-invites serve` allows any origin unless told
 /// `--cors-origin <ORIGIN>`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -120,17 +120,6 @@ impl CorsOrigins {
                 .expose_headers(exposed)
                 .max_age(Duration::from_secs(2 * 60 * 60)),
         )
-    }
-}
-
-impl super::ReferenceServer {
-    /// Lets browsers on `origins` call the server (CORS), over Connect,
-    /// gRPC-Web and the admin surface. Off ([`CorsOrigins::NONE`]) by
-    /// default.
-    #[must_use]
-    pub fn with_cors(mut self, origins: CorsOrigins) -> Self {
-        self.cors = origins;
-        self
     }
 }
 

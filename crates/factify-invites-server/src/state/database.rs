@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
 
-use super::model::{Journal, State};
+use super::model::{ChangeFn, Journal, State};
+use super::persist::{AccountRecord, ApiKeyRecord, OrganizationRecord, SnapshotError};
 use super::persist::{
     EmailKindRecord, EmailRecord, IdempotencyRecord, InviteRecord, ResponseRecord, Restored,
     StoredRecord, UserRecord,
 };
-use crate::{AccountRecord, ApiKeyRecord, OrganizationRecord, ReferenceServer, SnapshotError};
 
 /// The schema this version writes and reads.
 const SCHEMA_VERSION: &str = "1";
@@ -779,41 +779,27 @@ fn put_idempotency(
     Ok(())
 }
 
-impl ReferenceServer {
-    /// Keeps the store in `database` from now on: if it holds a store, that
-    /// replaces this server's data (as [`restore`](Self::restore) does);
-    /// if it is new ([`Database::is_empty`]), this server's data (its seed)
-    /// is written into it. Then every change a call makes is written, in
-    /// one transaction, before the call is answered; when that fails the
-    /// call is answered `UNAVAILABLE` and the change is written with the
-    /// next one. Replaces any [`on_change`](Self::on_change) hook.
-    ///
-    /// Writes hold the store's lock; on a multi-threaded tokio runtime they
-    /// run in `block_in_place`, so other tasks move to other threads.
-    /// Seeding calls made later (`add_user`...) are written with the next
-    /// change.
-    ///
-    /// # Errors
-    ///
-    /// When the database cannot be read or written, or holds a malformed
-    /// row; the server's data is then unchanged and no database attached.
-    pub fn attach_database(&self, mut database: Database) -> Result<(), DatabaseError> {
-        let mut state = self.lock();
-        state.set_on_change(None);
+impl State {
+    /// Keeps the store in `database` from now on (see
+    /// [`ReferenceServer::attach_database`](crate::ReferenceServer::attach_database)):
+    /// loads it, or writes the store into it when it is new, then sets the
+    /// change hook that writes every change.
+    pub(crate) fn attach_database(&mut self, mut database: Database) -> Result<(), DatabaseError> {
+        self.set_on_change(None);
         if database.empty {
             let journal = Journal {
                 full: true,
                 ..Journal::default()
             };
             database
-                .write(&state, &journal)
+                .write(self, &journal)
                 .map_err(|err| database.storage(err))?;
             database.empty = false;
         } else {
-            database.load_into(&mut state)?;
+            database.load_into(self)?;
         }
         let database = Arc::new(Mutex::new(database));
-        let hook: super::model::ChangeFn = Arc::new(move |state: &State, journal: &Journal| {
+        let hook: ChangeFn = Arc::new(move |state: &State, journal: &Journal| {
             let write = || {
                 let mut database = database.lock().unwrap_or_else(PoisonError::into_inner);
                 database
@@ -829,15 +815,8 @@ impl ReferenceServer {
                 write()
             }
         });
-        state.set_on_change(Some(hook));
+        self.set_on_change(Some(hook));
         Ok(())
-    }
-
-    /// Stops writing changes to the attached [`Database`] (or calling the
-    /// [`on_change`](Self::on_change) hook) and closes it, which releases
-    /// its lock. The store keeps its data in memory.
-    pub fn detach_database(&self) {
-        self.lock().set_on_change(None);
     }
 }
 

@@ -18,19 +18,15 @@
 //! added in (seed order).
 
 use std::fmt;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::{
-    Account, ApiKey, IdempotentCreate, Invite, Journal, Organization, State, Stored,
-};
+use super::model::{Account, ApiKey, IdempotentCreate, Invite, Organization, State, Stored};
 use crate::ids::{InviteId, OrganizationId, UserId};
 use crate::proto;
 use crate::types::{EmailKind, Permissions, SentEmail};
 use crate::validate::{timestamp, to_timestamp};
-use crate::ReferenceServer;
 
 /// The snapshot format this version writes and reads.
 pub(super) const VERSION: u32 = 1;
@@ -641,67 +637,12 @@ impl State {
     }
 }
 
-impl ReferenceServer {
-    /// A snapshot of the store, to save and later [`restore`](Self::restore).
-    pub fn snapshot(&self) -> Snapshot {
-        self.lock().snapshot()
-    }
-
-    /// A snapshot of the organizations (with members), accounts and API
-    /// keys only: no invitations, emails or idempotency keys, so it is
-    /// cheap at any size. For describing a server, as `serve` does.
-    pub fn seed_snapshot(&self) -> Snapshot {
-        self.lock().seed_snapshot()
-    }
-
-    /// Replaces the store's data (organizations, accounts, API keys,
-    /// invitations, idempotency keys and emails) with `snapshot`'s. Call
-    /// counts, rate limits and faults are kept; page tokens issued before
-    /// are refused from now on.
-    ///
-    /// # Errors
-    ///
-    /// When the snapshot is of another format version or holds a malformed
-    /// ID; the store is then left unchanged.
-    pub fn restore(&self, snapshot: Snapshot) -> Result<(), SnapshotError> {
-        self.lock().restore(snapshot)
-    }
-
+impl State {
     /// [`restore`](Self::restore), then tells the change hook, so that a
-    /// data file holds the restored store (the admin surface's reset).
-    pub(crate) fn replace_and_store(&self, snapshot: Snapshot) -> Result<(), String> {
-        let mut state = self.lock();
-        state.restore(snapshot).map_err(|err| err.to_string())?;
-        state.changed().map_err(|err| err.message)
-    }
-
-    /// Calls `hook` with a snapshot after every change a call makes (a
-    /// create that is not an idempotent repeat, a resend, a revoke, an
-    /// accept), under the store's lock and before the call is answered, so a
-    /// change is saved before it is acknowledged and saves happen in order.
-    /// Replaces any earlier hook.
-    ///
-    /// When `hook` fails, the call is answered `UNAVAILABLE` (clients may
-    /// retry it; with an idempotency key, the retry returns the first
-    /// outcome once it has been saved) and the error is logged.
-    ///
-    /// The hook runs on the task answering the call, holding the lock: if it
-    /// blocks (file I/O), run the server on a multi-threaded runtime and
-    /// wrap the blocking part in `tokio::task::block_in_place`.
-    ///
-    /// Each call builds a snapshot of the whole store, so a change costs in
-    /// proportion to the store's size: fine for a test's few hundred
-    /// invitations; to keep a large store, use
-    /// [`attach_database`](Self::attach_database), which writes only what
-    /// changed.
-    pub fn on_change<F>(&self, hook: F)
-    where
-        F: Fn(&Snapshot) -> std::io::Result<()> + Send + Sync + 'static,
-    {
-        let hook: super::model::ChangeFn = Arc::new(move |state: &State, _: &Journal| {
-            hook(&state.snapshot()).map_err(|err| err.to_string())
-        });
-        self.lock().set_on_change(Some(hook));
+    /// data file holds the restored store.
+    pub(crate) fn restore_and_store(&mut self, snapshot: Snapshot) -> Result<(), String> {
+        self.restore(snapshot).map_err(|err| err.to_string())?;
+        self.changed().map_err(|err| err.message)
     }
 }
 
