@@ -31,10 +31,13 @@ mod persist;
 /// It implements the generated
 /// [`OrganizationInviteService`](crate::proto::organization_invite_service_server::OrganizationInviteService)
 /// trait, so its methods can also be called directly with a
-/// `tonic::Request`. See the [module docs](self) for an example and the
+/// `tonic::Request`. See the [crate docs](crate) for an example and the
 /// rules it follows.
 #[derive(Clone)]
 pub struct ReferenceServer {
+    // Crate-visible for the `impl ReferenceServer` of the modules that
+    // serve it (service, transport, admin), which this module must not
+    // import.
     pub(crate) state: Arc<Mutex<State>>,
     pub(crate) clock: Arc<ShiftedClock>,
     pub(crate) faults: Arc<Faults>,
