@@ -223,6 +223,9 @@ impl DatabaseError {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// [`ReferenceServer`]: crate::ReferenceServer
+/// [`ReferenceServer::attach_database`]: crate::ReferenceServer::attach_database
 pub struct Database {
     connection: Connection,
     path: PathBuf,

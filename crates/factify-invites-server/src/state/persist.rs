@@ -40,6 +40,8 @@ pub(super) const VERSION: u32 = 1;
 /// Serialize it with any serde format; `Debug` shows only counts, since it
 /// holds API keys and invitation tokens. Deserializing refuses fields this
 /// version does not know, rather than drop them on the next save.
+///
+/// [`ReferenceServer`]: crate::ReferenceServer
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
