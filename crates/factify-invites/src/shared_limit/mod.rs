@@ -3,7 +3,8 @@
 //! and the crate-private `Gate` is what a call asks "when may I start?"
 //! and tells "the server said hold off".
 //!
-//! Factify's limits are per key, while [`RateLimit`] paces one process: ten
+//! Factify's limits are per key, while
+//! [`RateLimit`](crate::rate_limit::RateLimit) paces one process: ten
 //! replicas pacing themselves to the full limit send ten times it. Here the
 //! replicas book their starts in Redis instead, one atomic Lua step per
 //! call (a GCRA that spaces starts `60 s / rate` apart, for all calls and

@@ -1,5 +1,5 @@
 use super::*;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use factify_invites_proto::enum_names::EnumNames;
 
 fn wire_user() -> proto::User {
