@@ -1,3 +1,6 @@
+//! The domain types' unit tests: the checked conversions from the wire,
+//! each missing field named by its path, unknown values kept as sent.
+
 use super::*;
 use crate::error::{Error, Result};
 use factify_invites_proto::enum_names::EnumNames;
