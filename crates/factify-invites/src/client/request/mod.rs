@@ -1,15 +1,17 @@
 //! One request builder per method of the service, each in its own module
 //! with the [`Client`](crate::Client) method that makes it, and the input
-//! checks they (and the listing and bulk builders) share in [`check`].
+//! checks they (and the bulk builder) share in [`check`].
 
 mod accept;
 mod action;
 pub(crate) mod check;
 mod create;
+mod list;
 
 pub use accept::AcceptInvite;
 pub use action::InviteAction;
 pub use create::CreateInvite;
+pub use list::ListInvites;
 
 /// Adds `timeout` and `metadata` setters to a request builder with an
 /// `options: CallOptions` field, and makes it awaitable through `send()`.
