@@ -47,7 +47,7 @@ use crate::error::{Error, Result};
 use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
 use crate::proto;
-use crate::retry::Safety;
+use crate::error::Safety;
 use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite, InviteStatus, Page};
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::ids::{IdError, IntoId, OrganizationId};
 use crate::limits;
 use crate::proto;
-use crate::retry::Safety;
+use crate::error::Safety;
 use crate::transport::{self, CallOptions};
 use crate::types::{self, Organization};
 

@@ -4,7 +4,7 @@
 use crate::error::Result;
 use crate::ids::{IdError, IntoId, InviteId, OrganizationId};
 use crate::proto;
-use crate::retry::Safety;
+use crate::error::Safety;
 use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite};
 
