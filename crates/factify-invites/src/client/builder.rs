@@ -386,7 +386,11 @@ impl ClientBuilder {
 
     /// A client over scripted answers, with no network (feature `testing`).
     #[cfg(feature = "testing")]
-    pub(crate) fn build_scripted(self, script: crate::testing::ScriptTransport) -> Result<Client> {
+    pub(crate) fn build_scripted(
+        self,
+        answers: Arc<dyn crate::transport::Answers>,
+    ) -> Result<Client> {
+        let script = crate::transport::ScriptTransport::new(answers);
         self.finish(Transport::Scripted(script))
     }
 
