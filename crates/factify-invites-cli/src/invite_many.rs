@@ -26,7 +26,8 @@ use serde_json::json;
 
 use crate::output::{invite_json, Output};
 use crate::serve::write_atomically;
-use crate::{describe, exit, is_fatal, ClientArgs, Failure};
+use crate::client_args::ClientArgs;
+use crate::failure::{describe, exit, is_fatal, Failure};
 
 /// Arguments of `invite-many`.
 #[derive(Debug, Args)]
