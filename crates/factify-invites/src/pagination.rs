@@ -43,11 +43,10 @@ use tracing::Instrument;
 
 use crate::client::request::check::{check_len, checked_id};
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Safety};
 use crate::ids::{IdError, IntoId, OrganizationId, UserId};
 use crate::limits;
 use crate::proto;
-use crate::error::Safety;
 use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite, InviteStatus, Page};
 

@@ -9,7 +9,6 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-
 /// How the random part of each backoff is drawn.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

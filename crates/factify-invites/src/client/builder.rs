@@ -393,7 +393,6 @@ impl ClientBuilder {
         let script = crate::transport::ScriptTransport::new(answers);
         self.finish(Transport::Scripted(script))
     }
-
 }
 
 // With the builder rather than with `Client`, so that `client` needs no

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::code::KNOWN_REASONS;
-use super::detail::ERROR_DETAIL_TYPE_URL;
+use super::detail::{ERROR_DETAIL_TYPE_URL, RETRY_INFO_TYPE_URL};
 use super::status::non_negative_duration;
 use super::*;
 use crate::proto;

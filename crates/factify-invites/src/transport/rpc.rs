@@ -113,4 +113,3 @@ pub(crate) struct Attempt<'a> {
     /// Extra metadata.
     pub(crate) metadata: &'a [(AsciiMetadataKey, AsciiMetadataValue)],
 }
-

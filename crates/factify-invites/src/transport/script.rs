@@ -40,9 +40,7 @@ impl ScriptTransport {
         Req: Message,
         Resp: Message + Default,
     {
-        let bytes = self
-            .answers
-            .answer(attempt.rpc, &request.encode_to_vec())?;
+        let bytes = self.answers.answer(attempt.rpc, &request.encode_to_vec())?;
         Resp::decode(bytes.as_slice()).map_err(|err| {
             Error::invalid_response("response", format!("undecodable protobuf: {err}"))
         })
