@@ -1,8 +1,8 @@
 //! What every transport shares: the methods of the service ([`Rpc`]), one
 //! attempt's wire parameters ([`Attempt`]), the messages a protocol carries
 //! ([`WireMessage`]) and what comes back ([`Received`]), and which
-//! directions are compressed. A leaf: the transports, the scripted one of
-//! `testing` and the call machinery import it, and it imports none of them.
+//! directions are compressed. A leaf of `transport`: the protocols
+//! (`grpc`, `connect`, `script`) import it, and it imports none of them.
 
 use std::time::Duration;
 
