@@ -24,9 +24,15 @@ import sys
 from pathlib import Path
 
 PATH_RE = re.compile(r"\b(crate|super|self)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
-# A path that starts with a name, such as `clock::ShiftedClock` in the crate
-# root: it names a child module when the first name is one.
-BARE_PATH_RE = re.compile(r"(?<![\w:])[A-Za-z_][A-Za-z0-9_]*(?:::[A-Za-z_][A-Za-z0-9_]*)+")
+CHILD_PATH_RE = re.compile(r"(?<![\w:$])([a-z_][a-z0-9_]*)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
+LEXEME_RE = re.compile(
+    r"//[^\n]*"  # line comment
+    r"|/\*.*?\*/"  # block comment
+    r'|(?<!\w)b?r(#*)".*?"\1'  # raw string
+    r'|(?<!\w)b?"(?:\\.|[^"\\])*"'  # string
+    r"|(?<!\w)b?'(?:\\.|[^'\\])'",  # character
+    re.S,
+)
 USE_RE = re.compile(r"\b(pub(?:\([^)]*\))?\s+)?use\s+([^;]*);")
 
 
@@ -71,9 +77,9 @@ def module_of(src: Path, file: Path):
 
 def strip(code: str) -> str:
     """Removes comments, strings and inline test modules."""
-    code = re.sub(r"//[^\n]*", "", code)
-    code = re.sub(r"/\*.*?\*/", "", code, flags=re.S)
-    code = re.sub(r'"(?:\\.|[^"\\])*"', '""', code)
+    # One pass, so that a `//` inside a string ("https://...") is not taken
+    # for a comment, nor a quote inside a comment for a string.
+    code = LEXEME_RE.sub(lambda m: "" if m.group(0).startswith("/") else '""', code)
     # Drop `#[cfg(test)] mod name { ... }` bodies by brace matching.
     out, i = [], 0
     for m in re.finditer(r"#\[cfg\(test\)\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*\{", code):
@@ -87,34 +93,6 @@ def strip(code: str) -> str:
         i = j
     out.append(code[i:])
     return "".join(out)
-
-
-def expand_groups(code: str):
-    """Yields the full paths of `use a::{b, c::d}` (one level of nesting is enough here)."""
-    for m in USE_GROUP_RE.finditer(code):
-        head = m.group(1) + m.group(2)
-        depth, item, items = 0, "", []
-        for ch in m.group(3):
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-            if ch == "," and depth == 0:
-                items.append(item)
-                item = ""
-            else:
-                item += ch
-        items.append(item)
-        for it in items:
-            it = re.sub(r"\s+", "", it)
-            if not it:
-                continue
-            inner = re.match(r"^([A-Za-z0-9_:]*?)::\{(.*)\}$", it)
-            if inner:
-                for sub in inner.group(2).split(","):
-                    yield head + "::" + inner.group(1) + "::" + sub.split(" as ")[0]
-            else:
-                yield head + "::" + it.split("as")[0] if " as " in it else head + "::" + it
 
 
 def resolve(module, path, modules, foreign=None):
@@ -216,12 +194,14 @@ def check(src: Path) -> int:
             target = target_of(m.group(0))
             if target is not None:
                 edges.setdefault(target, m.group(0))
-        for m in BARE_PATH_RE.finditer(body):
-            if m.group(0).split("::")[0] in ("crate", "super", "self"):
-                continue
-            target = target_of(m.group(0))
-            if target is not None:
-                edges.setdefault(target, m.group(0))
+        # A path through a child module without `self::` (`pool::CallGate`,
+        # `grpc::GrpcTransport::new`); `a::b` after `::` is the middle of a
+        # longer path, already charged above.
+        for m in CHILD_PATH_RE.finditer(body):
+            if module + (m.group(1),) in modules:
+                target = target_of(m.group(0))
+                if target is not None:
+                    edges.setdefault(target, m.group(0))
         for local, (target, path) in reexported.items():
             if re.search(r"\b" + re.escape(local) + r"\b", body):
                 edges.setdefault(target, f"{local}, re-exported from {path}")

@@ -24,9 +24,10 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use crate::client_args::ClientArgs;
+use crate::failure::{describe, exit, is_fatal, Failure};
 use crate::output::{invite_json, Output};
 use crate::serve::write_atomically;
-use crate::{describe, exit, is_fatal, ClientArgs, Failure};
 
 /// Arguments of `invite-many`.
 #[derive(Debug, Args)]

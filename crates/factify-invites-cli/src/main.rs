@@ -9,32 +9,21 @@
 //! `invite-many` failed; 2 bad usage or input (nothing was sent); 3 the
 //! server could not be reached or refused the API key.
 
+mod client_args;
+mod failure;
 mod invite_many;
 mod output;
 mod serve;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use factify_invites::{Client, Error, InviteStatus};
+use factify_invites::InviteStatus;
 use futures::StreamExt;
 
-use output::Output;
-
-/// Exit statuses, as documented in `--help` and the README.
-mod exit {
-    /// Every call (every row) succeeded.
-    pub(crate) const OK: u8 = 0;
-    /// The server refused the call, or some rows failed.
-    pub(crate) const FAILED: u8 = 1;
-    /// Bad usage or input: nothing was sent.
-    pub(crate) const USAGE: u8 = 2;
-    /// The server could not be reached, or refused the API key.
-    pub(crate) const UNREACHABLE: u8 = 3;
-}
+use client_args::ClientArgs;
+use failure::{exit, Failure};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -75,31 +64,6 @@ enum Command {
     /// Invite everyone in a CSV file of `email[,message]`, resumably.
     #[command(after_help = EXIT_CODES)]
     InviteMany(invite_many::InviteManyArgs),
-}
-
-/// How to reach the API, shared by the client subcommands.
-#[derive(Debug, Args)]
-struct ClientArgs {
-    /// The server's URL.
-    #[arg(
-        long,
-        env = "FACTIFY_ENDPOINT",
-        default_value = factify_invites::client::DEFAULT_ENDPOINT
-    )]
-    endpoint: String,
-    /// A file holding the API key (the default is the FACTIFY_API_KEY
-    /// environment variable). The key is never printed.
-    #[arg(long, value_name = "FILE")]
-    api_key_file: Option<PathBuf>,
-    /// The organization (`org_...`).
-    #[arg(long = "org", env = "FACTIFY_ORGANIZATION_ID", value_name = "ORG_ID")]
-    organization: String,
-    /// How to print results.
-    #[arg(long, value_enum, default_value_t = Output::Table)]
-    output: Output,
-    /// The limit on each call, in seconds.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
-    timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -185,118 +149,6 @@ struct AcceptArgs {
     token: String,
     #[command(flatten)]
     client: ClientArgs,
-}
-
-/// A failure that ends the command, with its exit status.
-#[derive(Debug)]
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            code: exit::USAGE,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        Failure {
-            code: exit_code(&error),
-            message: describe(&error),
-        }
-    }
-}
-
-/// The exit status for an error.
-fn exit_code(error: &Error) -> u8 {
-    match error {
-        Error::InvalidRequest { .. } => exit::USAGE,
-        error if is_fatal(error) => exit::UNREACHABLE,
-        _ => exit::FAILED,
-    }
-}
-
-/// Errors that would fail every call alike (no server, or a refused key),
-/// so that a bulk run stops at the first.
-fn is_fatal(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::Transport(_) | Error::Unavailable(_) | Error::Unauthenticated(_)
-    )
-}
-
-/// One line for a person: code, message, then reason, param and request
-/// ID when the error has them. Never holds the API key (errors do not).
-fn describe(error: &Error) -> String {
-    let mut line = match (error.status(), error) {
-        (Some(status), _) => format!("{}: {}", status.code(), status.message()),
-        (None, Error::InvalidRequest { field, message }) => {
-            format!("invalid request: {field}: {message} (not sent)")
-        }
-        (None, other) => other.to_string(),
-    };
-    let mut extra = Vec::new();
-    if let Some(reason) = error.reason() {
-        extra.push(format!("reason: {reason}"));
-    }
-    if let (Some(param), Some(_)) = (error.param(), error.status()) {
-        extra.push(format!("param: {param}"));
-    }
-    if let Some(request_id) = error.request_id() {
-        extra.push(format!("request id: {request_id}"));
-    }
-    if !extra.is_empty() {
-        line.push_str(&format!(" ({})", extra.join(", ")));
-    }
-    line.replace(['\n', '\r'], " ")
-}
-
-impl ClientArgs {
-    /// The API key: from `--api-key-file`, else `FACTIFY_API_KEY`.
-    fn api_key(&self) -> Result<String, Failure> {
-        let key = match &self.api_key_file {
-            Some(path) => std::fs::read_to_string(path).map_err(|err| {
-                Failure::usage(format!(
-                    "could not read the API key file {}: {err}",
-                    path.display()
-                ))
-            })?,
-            None => std::env::var("FACTIFY_API_KEY").map_err(|_| {
-                Failure::usage("no API key: set FACTIFY_API_KEY or pass --api-key-file FILE")
-            })?,
-        };
-        let key = key.trim().to_owned();
-        if key.is_empty() {
-            return Err(Failure::usage("the API key is empty"));
-        }
-        Ok(key)
-    }
-
-    /// A builder of a client of the endpoint.
-    fn builder(&self) -> Result<factify_invites::ClientBuilder, Failure> {
-        Ok(Client::builder()
-            .endpoint(&self.endpoint)
-            .api_key(self.api_key()?)
-            .timeout(Duration::from_secs(self.timeout.max(1)))
-            .user_agent(concat!("factify-invites-cli/", env!("CARGO_PKG_VERSION"))))
-    }
-
-    /// A client of the endpoint, connected (so a dead server is exit 3).
-    async fn connect(
-        &self,
-        rate_limit: Option<factify_invites::rate_limit::RateLimit>,
-    ) -> Result<Client, Failure> {
-        let mut builder = self.builder()?;
-        if let Some(limit) = rate_limit {
-            builder = builder.rate_limit(limit);
-        }
-        Ok(builder.connect().await?)
-    }
 }
 
 async fn create(args: CreateArgs) -> Result<u8, Failure> {

@@ -18,7 +18,7 @@ use factify_invites_server::{
 };
 use serde::Deserialize;
 
-use crate::{exit, Failure};
+use crate::failure::{exit, Failure};
 
 /// The seed file's format (JSON, or TOML for a `.toml` file): organizations,
 /// accounts and API keys. IDs and keys are optional (generated when absent);

@@ -17,9 +17,9 @@ use tokio::time::Instant;
 use tracing::{field, Instrument};
 
 use crate::auth::Credentials;
-use crate::error::{Code, Error, Result, Status};
+use crate::error::{Code, Error, Result, Safety, Status};
 use crate::rate_limit::{self, Cooldown, Pacer, RateLimit, Reservation};
-use crate::retry::{self, Backoff, BudgetState, RetryPolicy, Safety};
+use crate::retry::{Backoff, BudgetState, RetryPolicy};
 use crate::shared_limit::{self, Turn};
 use crate::telemetry::{self, Metrics, Outcome};
 use crate::transport::{self, Attempt, CallOptions, Rpc, Transport, WireMessage};
@@ -254,7 +254,7 @@ impl Caller {
                     );
                 }
             }
-            if !retry::is_retryable(&error, safety) || attempts >= policy.max_attempts {
+            if !error.is_retryable_for(safety) || attempts >= policy.max_attempts {
                 return (attempts, Err(error));
             }
             let wait = backoff

@@ -9,8 +9,6 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::error::Error;
-
 /// How the random part of each backoff is drawn.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -370,39 +368,6 @@ impl BudgetState {
     }
 }
 
-/// What repeating a method's request can do, which decides what it may
-/// retry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Safety {
-    /// Repeating it cannot duplicate work: a read, or a create carrying an
-    /// idempotency key. Retried on every transient failure, even one that
-    /// may have happened after the server acted.
-    Idempotent,
-    /// Repeating it after the server acted would do the work twice (a
-    /// second email, a second state change): retried only on failures that
-    /// provably come before the service acted (see [`is_retryable`]).
-    NotIdempotent,
-}
-
-/// Whether `error` may be retried for a method of this `safety`: the one
-/// rule behind both the client's retries and [`Error::is_retryable`].
-pub(crate) fn is_retryable(error: &Error, safety: Safety) -> bool {
-    match error {
-        // A rate-limit refusal: the service refused before acting (and a
-        // refusal made locally during a hold-off sent nothing).
-        Error::ResourceExhausted(_) => true,
-        // The request provably never reached the service: the connection
-        // was never opened, or HTTP/2 refused the stream.
-        Error::Transport(transport) if transport.is_before_send() => true,
-        // UNAVAILABLE says "try again", not "nothing was done": a proxy or
-        // a server can act and then answer it (or a Connect 502/503/504),
-        // and a broken connection can come after the server acted. Only a
-        // call that is safe to repeat is repeated then.
-        Error::Unavailable(_) | Error::Transport(_) => safety == Safety::Idempotent,
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,32 +446,6 @@ mod tests {
         let budget = RetryBudget::new(-1.0, -0.5);
         assert_eq!((budget.max_tokens(), budget.ratio()), (0.0, 0.0));
         assert!(BudgetState::new(RetryBudget::unlimited()).try_take_retry());
-    }
-
-    #[test]
-    fn only_provably_unsent_failures_are_retried_for_calls_that_are_not_idempotent() {
-        use crate::error::{Code, Status, TransportError};
-        let unavailable = || Error::from_status(Status::local(Code::Unavailable, "down"));
-        let limited = || Error::from_status(Status::local(Code::ResourceExhausted, "slow"));
-        let refused = || Error::Transport(TransportError::unsent("refused", "connection refused"));
-        let broken = || Error::Transport(TransportError::new("reset", "connection reset"));
-        for (error, idempotent, not_idempotent) in [
-            (unavailable(), true, false),
-            (limited(), true, true),
-            (refused(), true, true),
-            (broken(), true, false),
-        ] {
-            assert_eq!(
-                is_retryable(&error, Safety::Idempotent),
-                idempotent,
-                "{error}"
-            );
-            assert_eq!(
-                is_retryable(&error, Safety::NotIdempotent),
-                not_idempotent,
-                "{error}"
-            );
-        }
     }
 
     #[test]

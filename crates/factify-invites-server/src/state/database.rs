@@ -4,22 +4,15 @@
 //! change into it, in one transaction, before the call is answered. The
 //! choices (SQLite, the lock, the schema check) are on [`Database`].
 
-use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row, Transaction};
+use rusqlite::{Connection, OptionalExtension, Row};
 
-use super::model::{ChangeFn, Journal, State};
-use super::persist::{AccountRecord, ApiKeyRecord, OrganizationRecord, SnapshotError};
-use super::persist::{
-    EmailKindRecord, EmailRecord, IdempotencyRecord, InviteRecord, ResponseRecord, Restored,
-    StoredRecord, UserRecord,
-};
+use super::persist::SnapshotError;
 
 /// The schema this version writes and reads.
 const SCHEMA_VERSION: &str = "1";

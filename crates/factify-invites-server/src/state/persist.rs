@@ -22,10 +22,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Account, ApiKey, IdempotentCreate, Invite, Organization, State, Stored};
-use crate::ids::{InviteId, OrganizationId, UserId};
+use super::model::{IdempotentCreate, Invite, Stored};
 use crate::proto;
-use crate::types::{EmailKind, Permissions, SentEmail};
+use crate::types::{EmailKind, SentEmail};
 use crate::validate::{timestamp, to_timestamp};
 
 /// The snapshot format this version writes and reads.

@@ -125,12 +125,6 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder with the defaults: production endpoint, gRPC, 30 s
-    /// timeout.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
     /// The wire protocol this client speaks.
     pub fn protocol(&self) -> Protocol {
         self.inner.protocol

@@ -3,7 +3,7 @@
 
 use crate::proto;
 
-use super::*;
+use super::code::Reason;
 
 /// One `factify.api.v1beta.ErrorDetail` of a failed call.
 ///

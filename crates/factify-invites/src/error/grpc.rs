@@ -1,7 +1,10 @@
 //! gRPC's mapping: tonic's codes and statuses to [`Code`] and [`Error`],
 //! classified by the types in a status's source chain.
 
-use super::*;
+use super::code::Code;
+use super::status::{Status, UndecodableResponse};
+use super::transport::{find_cause, TransportError};
+use super::variants::Error;
 
 impl Code {
     /// The code of tonic's code. `tonic::Code::Ok` never reaches here as an

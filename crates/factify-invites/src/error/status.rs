@@ -8,36 +8,37 @@ use prost::Message;
 
 use crate::proto;
 
-use super::*;
+use super::code::{Code, Reason};
+use super::detail::{ErrorDetail, ERROR_DETAIL_TYPE_URL, RETRY_INFO_TYPE_URL};
 
 /// What a failed call's status said: code, message and details.
 ///
-/// Every service-error variant of [`Error`] carries one.
+/// Every service-error variant of [`Error`](super::Error) carries one.
 #[derive(Debug)]
 pub struct Status {
-    pub(crate) code: Code,
-    pub(crate) message: String,
-    pub(crate) details: Vec<ErrorDetail>,
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) local: bool,
+    pub(super) code: Code,
+    pub(super) message: String,
+    pub(super) details: Vec<ErrorDetail>,
+    pub(super) retry_after: Option<Duration>,
+    pub(super) local: bool,
     /// Boxed, and only for errors of a call: keeps `Error` small.
-    pub(crate) call: Option<Box<CallRecord>>,
-    pub(crate) idempotency_key: Option<Box<str>>,
-    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    pub(super) call: Option<Box<CallRecord>>,
+    pub(super) idempotency_key: Option<Box<str>>,
+    pub(super) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 /// What the client recorded about the call an error ended, so that the
 /// error can answer questions only the call knows: whether repeating it is
 /// safe, and where a listing resumes.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct CallRecord {
+pub(super) struct CallRecord {
     /// Whether the call may be repeated even after the server acted (a
     /// read, or a create with its idempotency key). `false` when unknown,
     /// such as for an error made outside a call: the safe answer.
-    pub(crate) idempotent: bool,
+    pub(super) idempotent: bool,
     /// For an error a listing stream ended with: the page token to resume
     /// from.
-    pub(crate) resume_token: Option<Box<str>>,
+    pub(super) resume_token: Option<Box<str>>,
 }
 
 /// The marker this crate's gRPC codec puts under a response it could not
@@ -71,8 +72,11 @@ impl Status {
     }
 
     /// Sets the error that led to this one, reachable as `source()`.
-    pub(crate) fn caused_by(mut self, cause: Error) -> Status {
-        self.source = Some(Box::new(cause));
+    pub(crate) fn caused_by(
+        mut self,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Status {
+        self.source = Some(cause.into());
         self
     }
 
@@ -215,7 +219,7 @@ impl fmt::Display for Status {
 
 /// What an error of a creation whose outcome is unknown adds to its message:
 /// that the invitation may exist, and how to repeat the call safely.
-pub(crate) fn may_exist_hint(idempotency_key: Option<&str>) -> &'static str {
+pub(super) fn may_exist_hint(idempotency_key: Option<&str>) -> &'static str {
     match idempotency_key {
         Some(_) => {
             "; the invitation may have been created: repeat the call with the same \
@@ -228,7 +232,7 @@ pub(crate) fn may_exist_hint(idempotency_key: Option<&str>) -> &'static str {
 /// A `google.protobuf.Duration` as a wait, `None` when negative. Not
 /// prost-types' own conversion, which negates `i64::MIN` seconds (a panic in
 /// debug builds); any `nanos`, in range or not, is added exactly.
-pub(crate) fn non_negative_duration(delay: prost_types::Duration) -> Option<Duration> {
+pub(super) fn non_negative_duration(delay: prost_types::Duration) -> Option<Duration> {
     const NANOS_PER_SECOND: i128 = 1_000_000_000;
     let total = i128::from(delay.seconds) * NANOS_PER_SECOND + i128::from(delay.nanos);
     let seconds = u64::try_from(total / NANOS_PER_SECOND).ok()?;

@@ -1,6 +1,10 @@
 //! The error types' unit tests.
 
+use std::time::Duration;
+
 use super::code::KNOWN_REASONS;
+use super::detail::{ERROR_DETAIL_TYPE_URL, RETRY_INFO_TYPE_URL};
+use super::status::non_negative_duration;
 use super::*;
 use crate::proto;
 use prost::Message;
@@ -254,7 +258,6 @@ fn a_servers_status_keeps_its_code_whatever_its_words() {
 
 #[test]
 fn is_retryable_answers_for_the_call_the_error_came_from() {
-    use crate::retry::Safety;
     let unavailable = || Error::from_tonic(tonic::Status::unavailable("down"));
     assert!(!unavailable().is_retryable(), "unknown call: not safe");
     assert!(unavailable().for_call(Safety::Idempotent).is_retryable());
@@ -294,5 +297,30 @@ fn reasons_round_trip() {
     for (reason, wire) in KNOWN_REASONS {
         assert_eq!(Reason::from_wire(wire), reason);
         assert_eq!(reason.as_str(), wire);
+    }
+}
+
+#[test]
+fn only_provably_unsent_failures_are_retried_for_calls_that_are_not_idempotent() {
+    let unavailable = || Error::from_status(Status::local(Code::Unavailable, "down"));
+    let limited = || Error::from_status(Status::local(Code::ResourceExhausted, "slow"));
+    let refused = || Error::Transport(TransportError::unsent("refused", "connection refused"));
+    let broken = || Error::Transport(TransportError::new("reset", "connection reset"));
+    for (error, idempotent, not_idempotent) in [
+        (unavailable(), true, false),
+        (limited(), true, true),
+        (refused(), true, true),
+        (broken(), true, false),
+    ] {
+        assert_eq!(
+            error.is_retryable_for(Safety::Idempotent),
+            idempotent,
+            "{error}"
+        );
+        assert_eq!(
+            error.is_retryable_for(Safety::NotIdempotent),
+            not_idempotent,
+            "{error}"
+        );
     }
 }

@@ -3,16 +3,16 @@
 
 use std::fmt;
 
-use super::*;
+use super::status::{may_exist_hint, CallRecord};
 
 /// A failure to reach the server or to get its answer: no status came back.
 #[derive(Debug)]
 pub struct TransportError {
-    pub(crate) message: String,
-    pub(crate) before_send: bool,
-    pub(crate) call: Option<Box<CallRecord>>,
-    pub(crate) idempotency_key: Option<String>,
-    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    pub(super) message: String,
+    pub(super) before_send: bool,
+    pub(super) call: Option<Box<CallRecord>>,
+    pub(super) idempotency_key: Option<String>,
+    pub(super) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl TransportError {
@@ -65,7 +65,7 @@ impl TransportError {
 }
 
 /// The first error of type `T` in `error`'s source chain.
-pub(crate) fn find_cause<'a, T: std::error::Error + 'static>(
+pub(super) fn find_cause<'a, T: std::error::Error + 'static>(
     error: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a T> {
     let mut current = std::error::Error::source(error);
@@ -84,7 +84,7 @@ pub(crate) fn find_cause<'a, T: std::error::Error + 'static>(
 /// HTTP/2 error from the peer that refused the stream: `REFUSED_STREAM`, or
 /// a `GOAWAY` (h2 reports a peer's `GOAWAY` on a stream only when its last
 /// stream ID excludes that stream, or to a stream opened after it).
-pub(crate) fn never_reached_the_service(error: &(dyn std::error::Error + 'static)) -> bool {
+fn never_reached_the_service(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(error);
     while let Some(error) = current {
         if error.is::<tonic::ConnectError>() {

@@ -12,9 +12,8 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Result, Safety};
 use crate::proto;
-use crate::retry::Safety;
 use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Page};
 

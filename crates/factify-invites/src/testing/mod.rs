@@ -86,7 +86,7 @@ use crate::client::{Client, ClientBuilder};
 use crate::error::{Code, Error, Result, Status};
 use crate::proto;
 use crate::retry::RetryPolicy;
-use crate::transport::{self, Attempt, Rpc};
+use crate::transport::{self, Answers, Rpc};
 use crate::types::{Invite, Organization, Page};
 use answer::{invite_to_wire, timestamp};
 
@@ -218,9 +218,7 @@ impl Script {
     /// attempt to see the retry. A malformed key is an error, as with
     /// `connect()`.
     pub fn client_with(&self, builder: ClientBuilder) -> Result<Client> {
-        builder.build_scripted(ScriptTransport {
-            script: self.clone(),
-        })
+        builder.build_scripted(self.inner.clone())
     }
 
     /// Every request received, in order (one per attempt).
@@ -264,37 +262,23 @@ fn decode_request(rpc: Rpc, bytes: &[u8]) -> Option<Request> {
 
 /// The wire of a scripted client: records the request, takes the next
 /// answer of its method.
-#[derive(Debug, Clone)]
-pub(crate) struct ScriptTransport {
-    script: Script,
-}
-
-impl ScriptTransport {
-    pub(crate) async fn unary<Req, Resp>(&self, attempt: Attempt<'_>, request: Req) -> Result<Resp>
-    where
-        Req: prost::Message,
-        Resp: prost::Message + Default,
-    {
-        let inner = &self.script.inner;
-        let method = Method::of(attempt.rpc);
-        if let Some(request) = decode_request(attempt.rpc, &request.encode_to_vec()) {
-            lock(&inner.requests).push(request);
+impl Answers for Scripted {
+    fn answer(&self, rpc: Rpc, request: &[u8]) -> Result<Vec<u8>> {
+        let method = Method::of(rpc);
+        if let Some(request) = decode_request(rpc, request) {
+            lock(&self.requests).push(request);
         }
-        let answer = lock(&inner.answers)
+        let answer = lock(&self.answers)
             .get_mut(&method)
             .and_then(VecDeque::pop_front);
-        match answer {
-            Some(Ok(bytes)) => Resp::decode(bytes.as_slice()).map_err(|err| {
-                Error::invalid_response("response", format!("undecodable protobuf: {err}"))
-            }),
-            Some(Err(err)) => Err(err),
-            None => Err(Error::from_status(Status::local(
+        answer.unwrap_or_else(|| {
+            Err(Error::from_status(Status::local(
                 Code::Unimplemented,
                 format!(
                     "testing::Script has no answer left for {} (add one with the Script's on_* methods)",
-                    attempt.rpc.name
+                    rpc.name
                 ),
-            ))),
-        }
+            )))
+        })
     }
 }

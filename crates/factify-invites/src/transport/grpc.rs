@@ -11,9 +11,9 @@ use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::Channel;
 
+use super::rpc::{Attempt, Compression, WireMessage};
 use super::status_guard::StatusGuard;
 use super::status_seen::{StatusSeen, Watched};
-use super::{Attempt, Compression};
 use crate::error::{Error, Result, TransportError, UndecodableResponse};
 
 /// gRPC over one tonic [`Channel`] (one HTTP/2 connection).
@@ -54,8 +54,8 @@ impl GrpcTransport {
         request: Req,
     ) -> impl Future<Output = Result<Resp>> + Send + 'static
     where
-        Req: super::WireMessage,
-        Resp: super::WireMessage,
+        Req: WireMessage,
+        Resp: WireMessage,
     {
         let Attempt {
             rpc,

@@ -1,5 +1,6 @@
-//! How a request reaches the server: the methods of the service ([`Rpc`]),
-//! what one call adds to the client's defaults ([`CallOptions`]), and the
+//! How a request reaches the server: the methods of the service ([`Rpc`],
+//! in `rpc.rs` with the other types every transport shares), what one call
+//! adds to the client's defaults ([`CallOptions`]), and the
 //! [`Transport`] that sends one attempt.
 //!
 //! Keeping the wire behind one generic unary call means the authorization
@@ -16,112 +17,28 @@
 #[cfg(feature = "connect")]
 pub(crate) mod connect;
 mod grpc;
+mod rpc;
+#[cfg(feature = "testing")]
+mod script;
 mod status_guard;
 mod status_seen;
 
 #[cfg(feature = "connect")]
 pub(crate) use connect::{ConnectConfig, ConnectTransport};
 pub(crate) use grpc::GrpcTransport;
+pub(crate) use rpc::{
+    Attempt, Compression, Received, Rpc, WireMessage, ACCEPT, CREATE, LIST, RESEND, REVOKE,
+};
+#[cfg(feature = "testing")]
+pub(crate) use script::{Answers, ScriptTransport};
 
 use std::future::Future;
 use std::time::Duration;
 
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue};
 
-use crate::auth::ApiKey;
 use crate::error::{Code, Error, Result, Status};
 use crate::retry::RetryPolicy;
-use factify_invites_proto::enum_names::EnumNames;
-
-/// A message of the contract, as every protocol of this build carries it:
-/// protobuf through prost, and (with the `connect` feature) the canonical
-/// JSON mapping through the hand-written codec of `connect::json`.
-#[cfg(feature = "connect")]
-pub(crate) trait WireMessage:
-    prost::Message + Default + connect::json::JsonMessage + Send + Sync + 'static
-{
-}
-#[cfg(feature = "connect")]
-impl<M> WireMessage for M where
-    M: prost::Message + Default + connect::json::JsonMessage + Send + Sync + 'static
-{
-}
-/// A message of the contract, as every protocol of this build carries it.
-#[cfg(not(feature = "connect"))]
-pub(crate) trait WireMessage: prost::Message + Default + Send + Sync + 'static {}
-#[cfg(not(feature = "connect"))]
-impl<M> WireMessage for M where M: prost::Message + Default + Send + Sync + 'static {}
-
-/// A response as the client received it: the prost message, and the names
-/// of enum values this version does not know that stand behind some of its
-/// numbers (only JSON has names; the table of a protobuf response is empty).
-#[derive(Debug, Default)]
-pub(crate) struct Received<M> {
-    /// The message.
-    pub(crate) message: M,
-    /// What its stand-in enum numbers stand for.
-    pub(crate) names: EnumNames,
-}
-
-/// Protobuf carries no names: a `Received` decodes as its message does.
-impl<M: prost::Message> prost::Message for Received<M> {
-    fn encode_raw(&self, buf: &mut impl bytes::BufMut) {
-        self.message.encode_raw(buf);
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: prost::encoding::WireType,
-        buf: &mut impl bytes::Buf,
-        ctx: prost::encoding::DecodeContext,
-    ) -> std::result::Result<(), prost::DecodeError> {
-        self.message.merge_field(tag, wire_type, buf, ctx)
-    }
-
-    fn encoded_len(&self) -> usize {
-        self.message.encoded_len()
-    }
-
-    fn clear(&mut self) {
-        self.message.clear();
-        self.names = EnumNames::default();
-    }
-}
-
-/// One method of `factify.api.v1beta.OrganizationInviteService`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Rpc {
-    /// The method's name, such as `CreateOrganizationInvite`.
-    pub(crate) name: &'static str,
-    /// The HTTP path, `/<package>.<service>/<method>`.
-    pub(crate) path: &'static str,
-}
-
-macro_rules! rpc {
-    ($const:ident, $name:literal) => {
-        pub(crate) const $const: Rpc = Rpc {
-            name: $name,
-            path: concat!("/factify.api.v1beta.OrganizationInviteService/", $name),
-        };
-    };
-}
-
-rpc!(CREATE, "CreateOrganizationInvite");
-rpc!(LIST, "ListOrganizationInvites");
-rpc!(RESEND, "ResendOrganizationInvite");
-rpc!(REVOKE, "RevokeOrganizationInvite");
-rpc!(ACCEPT, "AcceptOrganizationInvite");
-
-/// Which directions of a call are gzip-compressed; each its own switch,
-/// as responses (pages) can be large while requests never are.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Compression {
-    /// Compress requests.
-    pub(crate) requests: bool,
-    /// Ask for compressed responses.
-    pub(crate) responses: bool,
-}
 
 /// What a single call adds to the client's defaults.
 #[derive(Debug, Clone, Default)]
@@ -168,19 +85,6 @@ impl CallOptions {
     }
 }
 
-/// One attempt's wire parameters.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Attempt<'a> {
-    /// The method.
-    pub(crate) rpc: Rpc,
-    /// The key for this attempt, if any.
-    pub(crate) api_key: Option<&'a ApiKey>,
-    /// What is left of the call's deadline, sent to the server.
-    pub(crate) timeout: Option<Duration>,
-    /// Extra metadata.
-    pub(crate) metadata: &'a [(AsciiMetadataKey, AsciiMetadataValue)],
-}
-
 /// The wire under the client: the protocol chosen on the builder.
 #[derive(Debug, Clone)]
 pub(crate) enum Transport {
@@ -191,7 +95,7 @@ pub(crate) enum Transport {
     Connect(Box<ConnectTransport>),
     /// Scripted answers and no network, for users' tests.
     #[cfg(feature = "testing")]
-    Scripted(crate::testing::ScriptTransport),
+    Scripted(ScriptTransport),
 }
 
 impl Transport {

@@ -1,7 +1,16 @@
 //! Reading the database into the store: the small tables at once, the
 //! invitations and emails a row at a time.
 
-use super::*;
+use std::collections::HashMap;
+
+use rusqlite::Row;
+
+use super::super::model::State;
+use super::super::persist::{
+    AccountRecord, ApiKeyRecord, EmailKindRecord, EmailRecord, IdempotencyRecord, InviteRecord,
+    OrganizationRecord, ResponseRecord, Restored, SnapshotError, StoredRecord, UserRecord,
+};
+use super::{bad_row, from_json, from_text, time, Database, DatabaseError};
 
 impl Database {
     /// Replaces `state`'s data with the stored store, reading invitations

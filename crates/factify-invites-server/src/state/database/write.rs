@@ -1,7 +1,16 @@
 //! Writing the store: what the journal says changed, in one transaction,
 //! and the change hook that does it after every call.
 
-use super::*;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::Utc;
+use rusqlite::{params, Transaction};
+
+use super::super::model::{ChangeFn, Journal, State};
+use super::super::persist::{
+    EmailKindRecord, EmailRecord, IdempotencyRecord, InviteRecord, StoredRecord,
+};
+use super::{json, to_text, Database, DatabaseError};
 
 impl Database {
     /// Writes what `journal` says changed in `state`, in one transaction:

@@ -1,7 +1,15 @@
 //! The store to a [`Snapshot`] and back: whole, or (from a database) with
 //! the invitations and emails a row at a time.
 
-use super::*;
+use chrono::Utc;
+
+use super::super::model::{Account, ApiKey, IdempotentCreate, Invite, Organization, State, Stored};
+use super::{
+    parse, AccountRecord, ApiKeyRecord, EmailKindRecord, EmailRecord, IdempotencyRecord,
+    InviteRecord, OrganizationRecord, Restored, Snapshot, SnapshotError, StoredRecord, VERSION,
+};
+use crate::ids::{InviteId, OrganizationId, UserId};
+use crate::types::{EmailKind, Permissions, SentEmail};
 
 impl State {
     /// The snapshot of this store, in a stable order.

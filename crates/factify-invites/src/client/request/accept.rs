@@ -2,11 +2,10 @@
 
 use std::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Safety};
 use crate::ids::{IdError, IntoId, OrganizationId};
 use crate::limits;
 use crate::proto;
-use crate::retry::Safety;
 use crate::transport::{self, CallOptions};
 use crate::types::{self, Organization};
 

@@ -1,10 +1,9 @@
 //! [`Client::resend_invite`], [`Client::revoke_invite`] and their
 //! [`InviteAction`] builder.
 
-use crate::error::Result;
+use crate::error::{Result, Safety};
 use crate::ids::{IdError, IntoId, InviteId, OrganizationId};
 use crate::proto;
-use crate::retry::Safety;
 use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite};
 

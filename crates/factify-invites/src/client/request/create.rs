@@ -1,10 +1,9 @@
 //! [`Client::create_invite`] and its [`CreateInvite`] builder.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Safety};
 use crate::ids::{IdError, IntoId, OrganizationId};
 use crate::limits;
 use crate::proto;
-use crate::retry::Safety;
 use crate::transport::{self, CallOptions, Received};
 use crate::types::{self, Invite};
 
