@@ -10,6 +10,8 @@
 //! specification. `X-RateLimit-Reset` (or `Retry-After`) stands in for a
 //! missing `RetryInfo`, so the client's cool-down honours it.
 
+mod body;
+mod errors;
 mod pool;
 #[cfg(test)]
 mod tests;
@@ -20,23 +22,23 @@ pub(crate) use factify_invites_proto::{json, wire};
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{
-    HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER,
-    USER_AGENT,
+    HeaderName, HeaderValue, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, USER_AGENT,
 };
 use http::{HeaderMap, Uri};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::Incoming;
+use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use self::body::{decompress, header_str, read_body, too_large, ReadError};
+use self::errors::error_from_response;
 use self::pool::{CallGate, Connections, LimitedConnector};
-use self::wire::{Codec, GunzipError};
+use self::wire::Codec;
 use super::rpc::{Attempt, Compression, Received, WireMessage};
-use crate::error::{Code, Error, Result, Status, TransportError};
+use crate::error::{Code, Error, Result, TransportError};
 use crate::protocol::HttpVersion;
 
 /// The connector under the pool: TLS (or plaintext) over TCP.
@@ -45,13 +47,6 @@ type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 /// The connector under the pool: plaintext TCP.
 #[cfg(not(feature = "tls"))]
 type Connector = HttpConnector;
-
-/// How much of an error response is read to look for a Connect error
-/// body; the rest of a large error page is not needed.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
-/// `X-RateLimit-Reset` values below this are read as seconds to wait
-/// rather than Unix seconds (some servers send a delta).
-const UNIX_SECONDS_FLOOR: u64 = 1_000_000_000;
 
 /// What the builder decides for a Connect client.
 #[derive(Debug, Clone)]
@@ -359,130 +354,6 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         cause = inner.source();
     }
     text
-}
-
-/// Why a body could not be read whole.
-enum ReadError {
-    /// It is longer than the limit.
-    TooLarge,
-    /// The connection failed while reading it.
-    Failed(Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// Reads a whole body, refusing more than `limit` bytes.
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ReadError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.is::<LengthLimitError>() => Err(ReadError::TooLarge),
-        Err(err) => Err(ReadError::Failed(err)),
-    }
-}
-
-fn too_large(limit: usize) -> Error {
-    Error::invalid_response(
-        "response",
-        format!("the response is larger than max_response_bytes ({limit} bytes)"),
-    )
-}
-
-/// The body as sent, inflated if the server gzipped it.
-fn decompress(headers: &HeaderMap, bytes: Bytes, limit: usize) -> Result<Bytes> {
-    match header_str(headers, &CONTENT_ENCODING).map(str::trim) {
-        None | Some("") | Some("identity") => Ok(bytes),
-        Some(encoding) if encoding.eq_ignore_ascii_case("gzip") => wire::gunzip(&bytes, limit)
-            .map(Bytes::from)
-            .map_err(|err| match err {
-                GunzipError::TooLarge => too_large(limit),
-                GunzipError::Corrupt(err) => {
-                    Error::invalid_response("response", format!("invalid gzip body: {err}"))
-                }
-            }),
-        Some(other) => Err(Error::invalid_response(
-            "content-encoding",
-            format!("the server used {other:?}, which was not asked for"),
-        )),
-    }
-}
-
-fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
-    headers.get(name).and_then(|value| value.to_str().ok())
-}
-
-/// The code a client infers from the HTTP status of a response that is not
-/// a Connect error (a proxy's error page, an empty 503): the table of the
-/// Connect specification, which follows gRPC's, plus 408, which Factify's
-/// contract uses for `DEADLINE_EXCEEDED` (and which a proxy sends when a
-/// request took too long).
-fn code_for_http_status(status: u16) -> Code {
-    match status {
-        408 => Code::DeadlineExceeded,
-        400 => Code::Internal,
-        401 => Code::Unauthenticated,
-        403 => Code::PermissionDenied,
-        404 => Code::Unimplemented,
-        429 | 502 | 503 | 504 => Code::Unavailable,
-        _ => Code::Unknown,
-    }
-}
-
-/// The error of a non-200 response: from its Connect error body if it has
-/// one, else from its HTTP status.
-async fn error_from_response(parts: http::response::Parts, body: Incoming) -> Error {
-    let status = parts.status;
-    let inferred = code_for_http_status(status.as_u16());
-    // Only a JSON body can be a Connect error; an unreadable one is treated
-    // as no body (the HTTP status still says what happened).
-    let is_json = header_str(&parts.headers, &CONTENT_TYPE).and_then(Codec::from_content_type)
-        == Some(Codec::Json);
-    let parsed = match is_json {
-        true => read_body(body, ERROR_BODY_LIMIT)
-            .await
-            .ok()
-            .and_then(|bytes| decompress(&parts.headers, bytes, ERROR_BODY_LIMIT).ok())
-            .and_then(|bytes| wire::parse_error_body(&bytes)),
-        false => None,
-    };
-    let status = match parsed {
-        Some(body) => Status::from_details(
-            Code::from_connect_name(&body.code).unwrap_or(inferred),
-            body.message,
-            body.details,
-            None,
-        ),
-        None => Status::from_details(
-            inferred,
-            format!("HTTP {status} without a Connect error body"),
-            Vec::new(),
-            None,
-        ),
-    };
-    let status = match status.code() {
-        Code::ResourceExhausted | Code::Unavailable => {
-            status.retry_after_or(retry_after_from_headers(&parts.headers, SystemTime::now()))
-        }
-        _ => status,
-    };
-    Error::from_status(status)
-}
-
-/// The wait that rate-limit headers ask for: `X-RateLimit-Reset` (Unix
-/// seconds, or seconds to wait when small), else `Retry-After` (seconds).
-/// `None` without a usable header. The caller caps the wait (the client's
-/// `max_retry_after`), as it does `RetryInfo`'s.
-fn retry_after_from_headers(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let number =
-        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-    let wait = if let Some(reset) = number("x-ratelimit-reset") {
-        if reset >= UNIX_SECONDS_FLOOR {
-            let now = now.duration_since(UNIX_EPOCH).ok()?;
-            Duration::from_secs(reset).checked_sub(now)?
-        } else {
-            Duration::from_secs(reset)
-        }
-    } else {
-        Duration::from_secs(number(RETRY_AFTER.as_str())?)
-    };
-    Some(wait)
 }
 
 /// A response with the names behind its stand-in enum numbers.

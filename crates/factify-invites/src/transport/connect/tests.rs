@@ -2,6 +2,9 @@
 //! and content encodings mapped to errors and waits.
 
 use super::*;
+use std::time::UNIX_EPOCH;
+
+use super::errors::{code_for_http_status, retry_after_from_headers};
 
 #[test]
 fn http_statuses_map_per_the_connect_table() {
