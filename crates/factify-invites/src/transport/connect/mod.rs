@@ -38,7 +38,7 @@ use self::errors::error_from_response;
 use self::pool::{CallGate, Connections, LimitedConnector};
 use self::wire::Codec;
 use super::rpc::{Attempt, Compression, Received, WireMessage};
-use crate::error::{Code, Error, Result, TransportError};
+use crate::error::{Error, Result, TransportError};
 use crate::protocol::HttpVersion;
 
 /// The connector under the pool: TLS (or plaintext) over TCP.

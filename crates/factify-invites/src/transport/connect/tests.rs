@@ -5,6 +5,7 @@ use super::*;
 use std::time::UNIX_EPOCH;
 
 use super::errors::{code_for_http_status, retry_after_from_headers};
+use crate::error::Code;
 
 #[test]
 fn http_statuses_map_per_the_connect_table() {
