@@ -1,8 +1,6 @@
 //! The store to a [`Snapshot`] and back: whole, or (from a database) with
 //! the invitations and emails a row at a time.
 
-use chrono::Utc;
-
 use super::super::model::{Account, ApiKey, IdempotentCreate, Invite, Organization, State, Stored};
 use super::{
     parse, AccountRecord, ApiKeyRecord, EmailKindRecord, EmailRecord, IdempotencyRecord,
@@ -262,7 +260,7 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     use super::*;
     use crate::ReferenceServer;
