@@ -11,7 +11,7 @@
 //! the server's first answer for any row that was sent but not recorded.
 
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,7 +27,6 @@ use serde_json::json;
 use crate::client_args::ClientArgs;
 use crate::failure::{describe, exit, is_fatal, Failure};
 use crate::output::{invite_json, Output};
-use crate::serve::write_atomically;
 
 /// Arguments of `invite-many`.
 #[derive(Debug, Args)]
@@ -306,6 +305,38 @@ fn open_results(path: &Path, earlier: Option<&Earlier>) -> Result<Results, Failu
     }
 }
 
+/// Writes `bytes` to `path` so that a crash at any point leaves either the
+/// old file or the new one, whole: a temporary file in the same directory,
+/// flushed to disk, renamed over `path`, then the directory flushed so the
+/// rename itself is durable.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("the data path has no file name"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = dir.join(temp_name);
+    let result = (|| {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temp, path)?;
+        #[cfg(unix)]
+        File::open(&dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
 /// Runs `invite-many`.
 pub(crate) async fn run(args: InviteManyArgs) -> Result<u8, Failure> {
     let rows = match args.file.as_deref() {
@@ -500,6 +531,19 @@ pub(crate) async fn run(args: InviteManyArgs) -> Result<u8, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_leave_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("fi-atomic-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data.json");
+        write_atomically(&path, b"one").unwrap();
+        write_atomically(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn rows_are_read_with_line_numbers_and_every_bad_one_reported() {
