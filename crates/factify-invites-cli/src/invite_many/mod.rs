@@ -10,14 +10,16 @@
 //! file, skips the rows it shows invited, and sends the others again) gets
 //! the server's first answer for any row that was sent but not recorded.
 
-use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
-use std::io::{self, IsTerminal, Read, Write};
+mod results;
+mod rows;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use factify_invites::bulk::{check_run_id, idempotency_key, InviteRow, RowOutcome};
+use factify_invites::bulk::{check_run_id, idempotency_key};
 use factify_invites::rate_limit::RateLimit;
 use factify_invites::shared_limit::SharedRateLimit;
 use futures::StreamExt;
@@ -27,7 +29,9 @@ use serde_json::json;
 use crate::client_args::ClientArgs;
 use crate::failure::{describe, exit, is_fatal, Failure};
 use crate::output::{invite_json, Output};
-use crate::serve::write_atomically;
+
+use results::{open_results, outcome_record, read_results};
+use rows::{read_rows, Row};
 
 /// Arguments of `invite-many`.
 #[derive(Debug, Args)]
@@ -69,241 +73,6 @@ pub(crate) struct InviteManyArgs {
     redis_timeout_ms: u64,
     #[command(flatten)]
     client: ClientArgs,
-}
-
-/// A checked row of the input, with its line number.
-#[derive(Debug)]
-struct Row {
-    line: u64,
-    row: InviteRow,
-}
-
-/// Reads and checks every row; all the bad ones are reported together.
-fn read_rows(input: impl Read) -> Result<Vec<Row>, Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .comment(Some(b'#'))
-        .from_reader(input);
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = match record {
-            Ok(record) => record,
-            Err(err) => {
-                let line = err.position().map_or(0, |p| p.line());
-                problems.push(format!("line {line}: not readable as CSV: {err}"));
-                continue;
-            }
-        };
-        let line = record.position().map_or(index as u64 + 1, |p| p.line());
-        let email = record.get(0).unwrap_or_default().trim();
-        if index == 0 && email.eq_ignore_ascii_case("email") {
-            continue;
-        }
-        if record.len() > 2 {
-            problems.push(format!(
-                "line {line}: {} fields; expected email[,message] (quote a message that holds commas)",
-                record.len()
-            ));
-            continue;
-        }
-        let message = record
-            .get(1)
-            .filter(|message| !message.is_empty())
-            .map(str::to_owned);
-        let row = InviteRow::new(email, message);
-        match row.validate() {
-            Ok(()) => rows.push(Row { line, row }),
-            Err(err) => problems.push(format!(
-                "line {line}: {}: {}",
-                err.param().unwrap_or("row"),
-                match &err {
-                    factify_invites::Error::InvalidRequest { message, .. } => message.clone(),
-                    other => other.to_string(),
-                } + &format!(" ({email:?})")
-            )),
-        }
-    }
-    if problems.is_empty() {
-        Ok(rows)
-    } else {
-        Err(problems)
-    }
-}
-
-const HEADER: [&str; 11] = [
-    "line",
-    "email",
-    "outcome",
-    "invite_id",
-    "code",
-    "reason",
-    "param",
-    "error",
-    "request_id",
-    "run_id",
-    "idempotency_key",
-];
-
-/// What a result file says about an earlier run.
-#[derive(Debug)]
-struct Earlier {
-    run_id: String,
-    /// Idempotency keys of the rows it shows invited.
-    invited: HashSet<String>,
-    /// Those rows, to copy into the new result file.
-    records: Vec<csv::StringRecord>,
-}
-
-fn read_results(path: &Path) -> Result<Earlier, Failure> {
-    let bad = |message: String| Failure::usage(format!("{}: {message}", path.display()));
-    let mut reader = csv::Reader::from_path(path).map_err(|err| bad(err.to_string()))?;
-    let headers = reader
-        .headers()
-        .map_err(|err| bad(err.to_string()))?
-        .clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|header| header == name)
-            .ok_or_else(|| {
-                bad(format!(
-                    "not a result file of invite-many (no {name} column)"
-                ))
-            })
-    };
-    let (outcome, run, key) = (
-        column("outcome")?,
-        column("run_id")?,
-        column("idempotency_key")?,
-    );
-    let mut run_id: Option<String> = None;
-    let mut invited = HashSet::new();
-    let mut records = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|err| bad(err.to_string()))?;
-        let this_run = record.get(run).unwrap_or_default();
-        match &run_id {
-            None => run_id = Some(this_run.to_owned()),
-            Some(run_id) if run_id != this_run => {
-                return Err(bad(format!(
-                    "rows of two runs ({run_id} and {this_run}); resume one run at a time"
-                )))
-            }
-            Some(_) => {}
-        }
-        if record.get(outcome) == Some("invited") {
-            invited.insert(record.get(key).unwrap_or_default().to_owned());
-            records.push(record);
-        }
-    }
-    let run_id = run_id.ok_or_else(|| {
-        bad("holds no rows, so no run ID: start again with --run-id if you know it".to_owned())
-    })?;
-    Ok(Earlier {
-        run_id,
-        invited,
-        records,
-    })
-}
-
-/// The result file being written: flushed after every row, so an
-/// interrupted run leaves every finished row on disk.
-struct Results {
-    writer: csv::Writer<File>,
-}
-
-impl Results {
-    fn write(&mut self, record: &[String]) -> io::Result<()> {
-        self.writer.write_record(record)?;
-        self.writer.flush()
-    }
-}
-
-fn outcome_record(line: u64, outcome: &RowOutcome, run_id: &str) -> Vec<String> {
-    let mut record = vec![line.to_string(), outcome.email.clone()];
-    match &outcome.result {
-        Ok(invite) => record.extend([
-            "invited".into(),
-            invite.id.to_string(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            // The library does not surface a success's request ID; the
-            // invitation ID identifies it.
-            String::new(),
-        ]),
-        Err(err) => record.extend([
-            "failed".into(),
-            String::new(),
-            err.code()
-                .map_or("INVALID_REQUEST".to_owned(), |code| code.to_string()),
-            err.reason().map(|r| r.to_string()).unwrap_or_default(),
-            err.param().unwrap_or_default().to_owned(),
-            error_message(err),
-            err.request_id().unwrap_or_default().to_owned(),
-        ]),
-    }
-    record.extend([run_id.to_owned(), outcome.idempotency_key.clone()]);
-    record
-}
-
-/// The error's message alone (code, reason and request ID have columns).
-fn error_message(err: &factify_invites::Error) -> String {
-    match err {
-        factify_invites::Error::InvalidRequest { field, message } => format!("{field}: {message}"),
-        other => other
-            .status()
-            .map_or_else(|| other.to_string(), |status| status.message().to_owned()),
-    }
-}
-
-/// Opens the result file: a new one (refusing to overwrite), or the resumed
-/// one rewritten atomically with the rows it showed invited.
-fn open_results(path: &Path, earlier: Option<&Earlier>) -> Result<Results, Failure> {
-    let failed = |err: io::Error| Failure::usage(format!("{}: {err}", path.display()));
-    match earlier {
-        Some(earlier) => {
-            let mut copy = csv::Writer::from_writer(Vec::new());
-            copy.write_record(HEADER)
-                .map_err(io::Error::from)
-                .map_err(failed)?;
-            for record in &earlier.records {
-                copy.write_record(record)
-                    .map_err(io::Error::from)
-                    .map_err(failed)?;
-            }
-            let bytes = copy.into_inner().map_err(|err| failed(err.into_error()))?;
-            write_atomically(path, &bytes).map_err(failed)?;
-            let file = OpenOptions::new().append(true).open(path).map_err(failed)?;
-            Ok(Results {
-                writer: csv::Writer::from_writer(file),
-            })
-        }
-        None => {
-            let file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .map_err(|err| {
-                    if err.kind() == io::ErrorKind::AlreadyExists {
-                        Failure::usage(format!(
-                            "{} exists: pass it to --resume to continue that run, or choose another --results file",
-                            path.display()
-                        ))
-                    } else {
-                        failed(err)
-                    }
-                })?;
-            let mut results = Results {
-                writer: csv::Writer::from_writer(file),
-            };
-            results.write(&HEADER.map(String::from)).map_err(failed)?;
-            Ok(results)
-        }
-    }
 }
 
 /// Runs `invite-many`.
@@ -494,26 +263,5 @@ pub(crate) async fn run(args: InviteManyArgs) -> Result<u8, Failure> {
             eprintln!("{summary}");
             Ok(if failed == 0 { exit::OK } else { exit::FAILED })
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_are_read_with_line_numbers_and_every_bad_one_reported() {
-        let csv = "email,message\n# a comment\nada@example.com,\"Hi, Ada\"\n\ngrace@example.com\nnope\nx@y.co,a,b\n";
-        let problems = read_rows(csv.as_bytes()).unwrap_err();
-        assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].starts_with("line 6: email:"), "{problems:?}");
-        assert!(problems[1].starts_with("line 7: 3 fields"), "{problems:?}");
-
-        let rows =
-            read_rows("ada@example.com,\"Hi, Ada\"\n grace@example.com ,\n".as_bytes()).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!((rows[0].line, rows[1].line), (1, 2));
-        assert_eq!(rows[0].row.message.as_deref(), Some("Hi, Ada"));
-        assert_eq!(rows[1].row, InviteRow::new("grace@example.com", None));
     }
 }
