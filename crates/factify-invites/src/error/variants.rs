@@ -363,21 +363,7 @@ impl Error {
     pub(super) fn call_record_mut(&mut self) -> Option<&mut CallRecord> {
         let slot = match self {
             Error::Transport(transport) => &mut transport.call,
-            Error::InvalidArgument(status)
-            | Error::FailedPrecondition(status)
-            | Error::Unauthenticated(status)
-            | Error::PermissionDenied(status)
-            | Error::NotFound(status)
-            | Error::AlreadyExists(status)
-            | Error::ResourceExhausted(status)
-            | Error::DeadlineExceeded(status)
-            | Error::Cancelled(status)
-            | Error::Internal(status)
-            | Error::Unimplemented(status)
-            | Error::Unavailable(status)
-            | Error::Unknown(status)
-            | Error::Other(status) => &mut status.call,
-            Error::InvalidRequest { .. } | Error::InvalidResponse { .. } => return None,
+            other => &mut other.status_mut()?.call,
         };
         Some(slot.get_or_insert_with(Box::default))
     }
