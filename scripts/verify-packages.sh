@@ -3,18 +3,18 @@
 # so that a file a package forgets, or metadata it lacks, fails here and not
 # for a user of crates.io.
 #
-# `cargo package` can verify each crate itself, but it builds each one alone
-# with its own feature set: four builds of the dependency tree. Here the packed sources are unpacked
-# side by side into one temporary workspace, with the crates' dependencies
-# on each other patched to those unpacked copies (`cargo package` rewrote
-# them to crates.io versions), and built once with the repository's
-# Cargo.lock and target directory, with every feature, so that a file only a
-# feature compiles must be packed too. One build instead of four: the step
-# took 195 s of a cold CI run instead of 332 s. What the
-# single build does not see, a crate relying on a dependency feature that
-# only a sibling turns on, is covered by .ci/run's builds of the client
-# alone (gRPC-only and default features) and of the server alone (clippy
-# without features).
+# `cargo package` can verify each crate itself, but it builds each one
+# alone with its own feature set: four builds of the dependency tree. Here
+# the packed sources are unpacked side by side into one temporary
+# workspace, with the crates' dependencies on each other patched to those
+# unpacked copies (`cargo package` rewrote them to crates.io versions), and
+# built once with the repository's Cargo.lock and target directory, with
+# every feature, so that a file only a feature compiles must be packed too.
+# One build instead of four: the step took 195 s of a cold CI run instead
+# of 332 s. What the single build does not see, a crate relying on a
+# dependency feature that only a sibling turns on, is covered by .ci/run's
+# builds of the client alone (gRPC-only and default features) and of the
+# server alone (clippy without features).
 #
 # Usage: scripts/verify-packages.sh   (exits non-zero on any warning of
 # `cargo package` or any error of the build)
