@@ -32,12 +32,10 @@
 mod common;
 
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::pin::Pin;
-use std::process::{Command, Stdio};
 use std::task::{Context, Poll};
 
-use common::{median, report, Env};
+use common::{median, report, Env, ServerProcess};
 use factify_invites::proto;
 use factify_invites::proto::organization_invite_service_client::OrganizationInviteServiceClient;
 use tonic::metadata::AsciiMetadataValue;
@@ -77,14 +75,7 @@ fn serve() {
         .expect("a tokio runtime");
     let env = rt.block_on(Env::start());
     env.seed(10, chrono::Utc::now());
-    println!(
-        "{} {} {}",
-        env.running.endpoint(),
-        env.fixture.organization,
-        env.fixture.admin_key
-    );
-    std::io::stdout().flush().expect("write to the parent");
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    common::announce_and_serve(&env);
 }
 
 /// hyper's HTTP/2 client connection as the tower service under tonic's
@@ -244,23 +235,8 @@ fn main() {
         serve();
         return;
     }
-    let exe = std::env::current_exe().expect("this bench's path");
-    let mut child = Command::new(&exe)
-        .env(SERVER_ENV, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the server process");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("the child's stdout"))
-        .read_line(&mut line)
-        .expect("the server's address");
-    let mut fields = line.split_whitespace();
-    let (endpoint, org, key) = (
-        fields.next().expect("endpoint"),
-        fields.next().expect("organization"),
-        fields.next().expect("key"),
-    );
+    let server = ServerProcess::start(SERVER_ENV, "1");
+    let (endpoint, org, key) = (&server.endpoint, &server.org, &server.key);
 
     let current = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -276,6 +252,5 @@ fn main() {
     measure("multi-thread (2 workers)", &multi, endpoint, org, key);
     drop(multi);
 
-    drop(child.stdin.take()); // the child exits
-    let _ = child.wait();
+    drop(server);
 }

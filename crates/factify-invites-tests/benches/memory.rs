@@ -20,10 +20,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
-
-use common::{protocols, report, Env, Protocol};
+use common::{protocols, report, Env, Protocol, ServerProcess};
 use futures::TryStreamExt;
 use peak_alloc::PeakAlloc;
 
@@ -40,15 +37,7 @@ fn serve(total: usize) {
     let rt = common::runtime();
     let env = rt.block_on(Env::start());
     env.seed(total, chrono::Utc::now());
-    println!(
-        "{} {} {}",
-        env.running.endpoint(),
-        env.fixture.organization,
-        env.fixture.admin_key
-    );
-    std::io::stdout().flush().expect("write to the parent");
-    // Serve until the parent closes our stdin (or dies).
-    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    common::announce_and_serve(&env);
 }
 
 /// What one streaming run measured, in bytes above the baseline.
@@ -103,7 +92,6 @@ fn main() {
         serve(total.parse().expect("a number of invitations"));
         return;
     }
-    let exe = std::env::current_exe().expect("this bench's path");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -111,22 +99,8 @@ fn main() {
     let mut peaks = Vec::new();
     for &protocol in protocols() {
         for total in [10_000u64, 100_000] {
-            let mut child = Command::new(&exe)
-                .env(SERVER_ENV, total.to_string())
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("start the server process");
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().expect("the child's stdout"))
-                .read_line(&mut line)
-                .expect("the server's address");
-            let mut fields = line.split_whitespace();
-            let (endpoint, org, key) = (
-                fields.next().expect("endpoint"),
-                fields.next().expect("organization"),
-                fields.next().expect("key"),
-            );
+            let server = ServerProcess::start(SERVER_ENV, &total.to_string());
+            let (endpoint, org, key) = (&server.endpoint, &server.org, &server.key);
             for prefetch in [true, false] {
                 let m = rt.block_on(measure(protocol, endpoint, org, key, prefetch));
                 assert_eq!(m.items, total);
@@ -142,8 +116,7 @@ fn main() {
                 ));
                 peaks.push((protocol.name(), prefetch, total, m.peak));
             }
-            drop(child.stdin.take()); // the child exits
-            let _ = child.wait();
+            drop(server);
         }
     }
     for &protocol in protocols() {

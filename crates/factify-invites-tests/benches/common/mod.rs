@@ -291,3 +291,74 @@ where
 pub fn profiling() -> bool {
     std::env::args().any(|arg| arg == "--profile-time")
 }
+
+/// A reference server in a child process of the running bench, so that its
+/// CPU and allocations are not counted with the client's. The bench runs
+/// itself again with `env` set to `value`; the child calls
+/// [`announce_and_serve`]. Dropping this closes the child's stdin, which
+/// stops it, and waits for it.
+pub struct ServerProcess {
+    child: std::process::Child,
+    /// The child's loopback endpoint.
+    pub endpoint: String,
+    /// The seeded organization.
+    pub org: String,
+    /// The seeded admin key.
+    pub key: String,
+}
+
+impl ServerProcess {
+    /// Starts the child and reads its `<endpoint> <organization> <key>` line.
+    pub fn start(env: &str, value: &str) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+
+        let exe = std::env::current_exe().expect("this bench's path");
+        let mut child = Command::new(&exe)
+            .env(env, value)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the server process");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("the child's stdout"))
+            .read_line(&mut line)
+            .expect("the server's address");
+        let mut fields = line.split_whitespace().map(str::to_owned);
+        let mut field = |name: &str| {
+            fields
+                .next()
+                .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+        };
+        let (endpoint, org, key) = (field("endpoint"), field("organization"), field("key"));
+        ServerProcess {
+            child,
+            endpoint,
+            org,
+            key,
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take()); // the child exits
+        let _ = self.child.wait();
+    }
+}
+
+/// The child's side of [`ServerProcess`]: prints `<endpoint> <organization>
+/// <key>` of `env`'s server and serves until the parent closes this
+/// process's stdin (or dies).
+pub fn announce_and_serve(env: &Env) {
+    use std::io::{Read, Write};
+
+    println!(
+        "{} {} {}",
+        env.running.endpoint(),
+        env.fixture.organization,
+        env.fixture.admin_key
+    );
+    std::io::stdout().flush().expect("write to the parent");
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
